@@ -1,0 +1,49 @@
+# The two front-door commands: `make run` and `make test` (see README.md).
+PYTHON ?= python3.12
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+.PHONY: run test lint format lock messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Installs exactly what the lock files pin, and again only when a lock file changes.
+$(VENV)/.run-installed: requirements.lock | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements.lock
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.lock | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements-dev.lock
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_yizhuang
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate the lock files after changing pyproject.toml.
+lock: $(VENV)/.dev-installed
+	$(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.12 pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.12 --extra dev pyproject.toml -o requirements-dev.lock
+
+# Extract and compile the interface translations (needs gettext's msgfmt).
+messages: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore .venv --ignore staticfiles
+	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore .venv
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,349 @@
+"""The staff's workplace: every model, with history, translations and bounded queries.
+
+Inline forms carry no foreign-key drop-downs, since each would run a query per row;
+those fields are edited on the record's own page, reached by the row's link.
+"""
+
+import itertools
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, ForeignKey, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import get_m2m_reverse_field_name
+
+from tracker.formatting import format_money, format_number
+from tracker.models import (
+    Measurement,
+    Milestone,
+    Organisation,
+    Programme,
+    ProgressUpdate,
+    Project,
+    Sector,
+    Source,
+    Target,
+)
+
+admin.site.site_header = _("Policy target tracker: staff")
+admin.site.site_title = _("Policy target tracker")
+admin.site.index_title = _("Record progress")
+
+
+class ChangeReasonForm(forms.ModelForm):
+    """Every edit can say why; the reason is kept in the record's public history."""
+
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown in the history beside who made the change and when."),
+    )
+
+
+class TrackerAdmin(TranslationAdmin, SimpleHistoryAdmin):
+    form = ChangeReasonForm
+    list_per_page = 50
+    readonly_fields = ("is_demo", "created_at", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        reason = form.cleaned_data.get("change_reason", "").strip()
+        if reason:
+            obj._change_reason = reason
+        super().save_model(request, obj, form, change)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id) -> QuerySet:
+        # As simple-history does, but naming the related rows to fetch: a bare
+        # select_related() is deprecated in Django 6.1.
+        related = [
+            field.name
+            for field in history_manager.model.tracked_fields
+            if isinstance(field, ForeignKey)
+        ]
+        return history_manager.filter(**{pk_name: object_id}).select_related(
+            "history_user", *related
+        )
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Field changes per record, and many-to-many changes read in one query per field
+        for the whole page (simple-history would query twice per record and field)."""
+        records = list(historical_records)
+        if not records:
+            return
+        m2m_names = [field.name for field in records[0]._history_m2m_fields]
+        m2m_rows = {name: m2m_snapshots(records, name) for name in m2m_names}
+        for newer, older in itertools.pairwise(records):
+            delta = newer.diff_against(
+                older, excluded_fields=m2m_names, foreign_keys_are_objs=foreign_keys_are_objs
+            )
+            helper = self.get_historical_record_context_helper(request, newer)
+            changes = list(helper.context_for_delta_changes(delta))
+            for field, snapshots, labels in m2m_rows.values():
+                before, after = snapshots[older.pk], snapshots[newer.pk]
+                if before != after:
+                    changes.append(
+                        {
+                            "field": field.verbose_name,
+                            "old": ", ".join(sorted(labels[pk] for pk in before)) or "—",
+                            "new": ", ".join(sorted(labels[pk] for pk in after)) or "—",
+                        }
+                    )
+            newer.history_delta_changes = changes
+
+    @admin.display(boolean=True, description=_("demo"), ordering="is_demo")
+    def demo(self, obj) -> bool:
+        return obj.is_demo
+
+
+def m2m_snapshots(records: list, name: str) -> tuple:
+    """For one many-to-many field: its model field, the related ids each historical record
+    held, and a label for every related id, in two queries."""
+    field = records[0].instance_type._meta.get_field(name)
+    through = getattr(records[0], name).model
+    column = get_m2m_reverse_field_name(field)
+    snapshots: dict[int, set[int]] = {record.pk: set() for record in records}
+    for history_id, related_id in through.objects.filter(
+        history_id__in=snapshots.keys()
+    ).values_list("history_id", column):
+        snapshots[history_id].add(related_id)
+    related_ids = set().union(*snapshots.values())
+    labels = {
+        pk: str(obj)
+        for pk, obj in field.related_model._default_manager.in_bulk(related_ids).items()
+    }
+    labels.update({pk: f"#{pk}" for pk in related_ids - labels.keys()})
+    return field, snapshots, labels
+
+
+def target_value_display(target: Target, value) -> str:
+    if value is None:
+        return "—"
+    if target.kind == Target.Kind.MONEY:
+        return format_money(value, target.currency)
+    text = format_number(value)
+    return f"{text} {target.unit}".strip()
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(TrackerAdmin):
+    list_display = ("name", "short_name", "kind", "website", "demo")
+    list_filter = ("kind", "is_demo")
+    search_fields = ("name_en", "name_zh_hans", "short_name_en", "short_name_zh_hans")
+
+
+@admin.register(Source)
+class SourceAdmin(TrackerAdmin):
+    list_display = ("title", "publisher", "kind", "published_on", "language", "demo")
+    list_filter = ("kind", "language", "is_demo")
+    search_fields = ("title_en", "title_zh_hans", "publisher_en", "publisher_zh_hans", "reference")
+    date_hierarchy = "published_on"
+
+
+class ProgrammeTargetInline(TranslationTabularInline):
+    model = Target
+    verbose_name = _("programme-level target")
+    verbose_name_plural = _("programme-level targets")
+    fields = (
+        "title",
+        "kind",
+        "currency",
+        "unit",
+        "comparator",
+        "target_value",
+        "due_earliest",
+        "due_on",
+        "rollup",
+    )
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(project__isnull=True)
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(TrackerAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "host",
+        "announced_on",
+        "projects_identified",
+        "planned_project_count",
+        "demo",
+    )
+    list_filter = ("is_demo",)
+    list_select_related = ("host",)
+    search_fields = ("name_en", "name_zh_hans", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+    autocomplete_fields = ("designated_by", "host", "sources")
+    inlines = [ProgrammeTargetInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(project_count=Count("projects"))
+
+    @admin.display(description=_("projects identified"), ordering="project_count")
+    def projects_identified(self, obj: Programme) -> int:
+        return obj.project_count
+
+
+@admin.register(Sector)
+class SectorAdmin(TrackerAdmin):
+    list_display = ("name", "slug", "demo")
+    search_fields = ("name_en", "name_zh_hans", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+
+
+class ProjectTargetInline(TranslationTabularInline):
+    model = Target
+    fk_name = "project"
+    fields = (
+        "title",
+        "kind",
+        "currency",
+        "unit",
+        "comparator",
+        "baseline_value",
+        "baseline_on",
+        "target_value",
+        "due_earliest",
+        "due_on",
+    )
+    extra = 0
+    show_change_link = True
+
+
+class ProjectMilestoneInline(TranslationTabularInline):
+    model = Milestone
+    fk_name = "project"
+    fields = ("title", "planned_on", "forecast_on", "completed_on", "status", "weight")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Project)
+class ProjectAdmin(TrackerAdmin):
+    list_display = (
+        "name",
+        "programme",
+        "sector",
+        "lifecycle_status",
+        "declared_rating",
+        "start_on",
+        "due_on",
+        "demo",
+    )
+    list_filter = ("lifecycle_status", "declared_rating", "programme", "sector", "is_demo")
+    list_select_related = ("programme", "sector")
+    search_fields = ("name_en", "name_zh_hans", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+    autocomplete_fields = ("programme", "sector", "lead_organisations", "editors", "sources")
+    # Targets and milestones added here take the project's programme (ProjectPart).
+    inlines = [ProjectTargetInline, ProjectMilestoneInline]
+
+
+class MeasurementInline(admin.TabularInline):
+    """Read-only here: a measurement is recorded on its own page, with its source."""
+
+    model = Measurement
+    fields = ("as_of", "value", "source", "note")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("source")
+
+
+@admin.register(Target)
+class TargetAdmin(TrackerAdmin):
+    list_display = (
+        "title",
+        "programme",
+        "project",
+        "kind",
+        "target_display",
+        "due_earliest",
+        "due_on",
+        "rollup",
+        "demo",
+    )
+    list_filter = ("kind", "rollup", "comparator", "programme", "is_demo")
+    list_select_related = ("programme", "project")
+    search_fields = ("title_en", "title_zh_hans")
+    autocomplete_fields = ("programme", "project", "sources", "reported_equivalent_source")
+    inlines = [MeasurementInline]
+
+    @admin.display(description=_("target value"), ordering="target_value")
+    def target_display(self, obj: Target) -> str:
+        return target_value_display(obj, obj.target_value)
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(TrackerAdmin):
+    list_display = ("target", "value_display", "as_of", "source", "demo")
+    list_filter = ("target__programme", "target__kind", "is_demo")
+    list_select_related = ("target", "source")
+    search_fields = ("target__title_en", "target__title_zh_hans", "note_en", "note_zh_hans")
+    autocomplete_fields = ("target", "source")
+    date_hierarchy = "as_of"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # __str__ names the target, also in autocomplete results; a queryset that already
+        # selects related rows makes the list ignore list_select_related, so name them all.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_display(self, obj: Measurement) -> str:
+        return target_value_display(obj.target, obj.value)
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(TrackerAdmin):
+    list_display = (
+        "title",
+        "project",
+        "programme",
+        "planned_on",
+        "forecast_on",
+        "completed_on",
+        "status",
+        "overdue",
+        "demo",
+    )
+    # Staff update many milestones at once from the list.
+    list_editable = ("status", "forecast_on", "completed_on")
+    list_filter = ("status", "programme", "project__sector", "is_demo")
+    list_select_related = ("programme", "project")
+    list_per_page = 100
+    search_fields = ("title_en", "title_zh_hans", "project__name_en", "project__name_zh_hans")
+    autocomplete_fields = ("programme", "project", "evidence")
+    date_hierarchy = "planned_on"
+
+    @admin.display(boolean=True, description=_("overdue"))
+    def overdue(self, obj: Milestone) -> bool:
+        return obj.is_overdue
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(TrackerAdmin):
+    list_display = ("title", "programme", "project", "state", "author", "published_at", "demo")
+    list_filter = ("state", "programme", "is_demo")
+    list_select_related = ("programme", "project", "author")
+    search_fields = ("title_en", "title_zh_hans", "body_en", "body_zh_hans")
+    autocomplete_fields = (
+        "programme",
+        "project",
+        "author",
+        "reviewer",
+        "milestones",
+        "measurements",
+        "sources",
+    )
+    date_hierarchy = "published_at"

@@ -1,0 +1,10 @@
+from django.http import HttpRequest
+
+from tracker.models import demo_records_exist
+
+
+def site(request: HttpRequest) -> dict:
+    """Context every public page needs: whether illustrative data is present."""
+    if request.path.startswith("/admin/"):
+        return {}
+    return {"demo_data_present": demo_records_exist()}

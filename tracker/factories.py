@@ -1,0 +1,136 @@
+"""factory-boy factories: used by the tests and by `load_demo` for illustrative data."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from tracker import models
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Organisation
+
+    name_en = factory.Sequence(lambda n: f"Organisation {n}")
+    name_zh_hans = factory.Sequence(lambda n: f"机构{n}")
+    kind = models.Organisation.Kind.COMPANY
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Source
+
+    title_en = factory.Sequence(lambda n: f"Report {n}")
+    publisher_en = "Example Daily"
+    url = factory.Sequence(lambda n: f"https://example.org/reports/{n}")
+    published_on = dt.date(2024, 1, 15)
+    kind = models.Source.Kind.PRESS
+    language = "en"
+
+
+class SectorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Sector
+        django_get_or_create = ("slug",)
+
+    name_en = factory.Sequence(lambda n: f"Sector {n}")
+    name_zh_hans = factory.Sequence(lambda n: f"领域{n}")
+    slug = factory.Sequence(lambda n: f"sector-{n}")
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Programme
+
+    name_en = factory.Sequence(lambda n: f"Programme {n}")
+    name_zh_hans = factory.Sequence(lambda n: f"计划{n}")
+    slug = factory.Sequence(lambda n: f"programme-{n}")
+    pledge_en = "Ten projects within five years."
+    announced_on = dt.date(2021, 1, 1)
+    horizon_start = dt.date(2021, 1, 1)
+    horizon_end_earliest = dt.date(2024, 1, 1)
+    horizon_end_latest = dt.date(2026, 1, 1)
+    planned_project_count = 10
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Project
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    sector = factory.SubFactory(SectorFactory)
+    name_en = factory.Sequence(lambda n: f"Project {n}")
+    name_zh_hans = factory.Sequence(lambda n: f"项目{n}")
+    slug = factory.Sequence(lambda n: f"project-{n}")
+    lifecycle_status = models.Project.Lifecycle.IMPLEMENTATION
+    start_on = dt.date(2021, 6, 1)
+    due_on = dt.date(2025, 6, 1)
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Target
+
+    project = factory.SubFactory(ProjectFactory)
+    programme = factory.LazyAttribute(lambda t: t.project.programme)
+    title_en = factory.Sequence(lambda n: f"Investment {n}")
+    title_zh_hans = factory.Sequence(lambda n: f"投资{n}")
+    kind = models.Target.Kind.MONEY
+    currency = "CNY"
+    comparator = models.Target.Comparator.AT_LEAST
+    baseline_value = Decimal(0)
+    baseline_on = dt.date(2021, 1, 1)
+    target_value = Decimal("1000000000")
+    due_on = dt.date(2025, 12, 31)
+
+
+class ProgrammeTargetFactory(TargetFactory):
+    project = None
+    programme = factory.SubFactory(ProgrammeFactory)
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Measurement
+
+    target = factory.SubFactory(TargetFactory)
+    value = Decimal("100000000")
+    as_of = factory.Sequence(lambda n: dt.date(2022, 1, 1) + dt.timedelta(days=n))
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Milestone
+
+    project = factory.SubFactory(ProjectFactory)
+    programme = factory.LazyAttribute(lambda m: m.project.programme)
+    title_en = factory.Sequence(lambda n: f"Milestone {n}")
+    title_zh_hans = factory.Sequence(lambda n: f"里程碑{n}")
+    planned_on = dt.date(2024, 6, 30)
+    status = models.Milestone.Status.PLANNED
+
+
+class ProgressUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.ProgressUpdate
+
+    project = factory.SubFactory(ProjectFactory)
+    programme = factory.LazyAttribute(lambda u: u.project.programme)
+    title_en = factory.Sequence(lambda n: f"Update {n}")
+    title_zh_hans = factory.Sequence(lambda n: f"进展{n}")
+    body_en = "Work continued as planned."
+    state = models.ProgressUpdate.State.PUBLISHED
+    published_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,52 @@
+"""Locale-aware numbers and money (Babel), for the pages, feeds and API alike."""
+
+from decimal import Decimal
+
+from babel.numbers import (
+    format_compact_decimal,
+    format_decimal,
+    get_currency_name,
+    get_currency_symbol,
+)
+from django.utils.translation import get_language
+
+# Django language code -> Babel locale.
+BABEL_LOCALES = {"en": "en", "zh-hans": "zh_Hans_CN"}
+
+# In English "$" alone is ambiguous beside yuan; the press writes "US$".
+ENGLISH_SYMBOLS = {"USD": "US$"}
+# In Chinese an amount is followed by its unit word: 500亿元, 75亿美元.
+CHINESE_UNITS = {"CNY": "元", "USD": "美元"}
+
+
+def babel_locale(language: str | None = None) -> str:
+    language = (language or get_language() or "en").lower()
+    return BABEL_LOCALES.get(language, BABEL_LOCALES.get(language.split("-")[0], "en"))
+
+
+def format_number(value: Decimal | int | float, language: str | None = None) -> str:
+    """A plain number with the locale's grouping: 1,234,567.5."""
+    return format_decimal(value, locale=babel_locale(language))
+
+
+def format_compact(value: Decimal | int | float, language: str | None = None) -> str:
+    """A large number in words (50 billion, 500亿); a small one in full (12,500)."""
+    locale = babel_locale(language)
+    # Chinese counts in 万 (ten thousand); English words start at a million.
+    threshold = 10_000 if locale.startswith("zh") else 1_000_000
+    if abs(value) < threshold:
+        return format_decimal(value, locale=locale)
+    return format_compact_decimal(value, format_type="long", locale=locale, fraction_digits=2)
+
+
+def format_money(amount: Decimal | int | float, currency: str, language: str | None = None) -> str:
+    """Money as a reader says it: CN¥50 billion in English, 500亿元 in Chinese."""
+    locale = babel_locale(language)
+    figure = format_compact(amount, language)
+    if locale.startswith("zh"):
+        unit = CHINESE_UNITS.get(currency) or get_currency_name(currency, locale=locale)
+        return f"{figure}{unit}"
+    symbol = ENGLISH_SYMBOLS.get(currency) or get_currency_symbol(currency, locale=locale)
+    if symbol == currency:  # no symbol: "EUR 5 million" reads better than "EUR5 million"
+        return f"{currency} {figure}"
+    return f"{symbol}{figure}"

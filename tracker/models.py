@@ -1,0 +1,787 @@
+"""The tracker's domain model (see DESIGN.md).
+
+Rules that must never be false are database constraints; each model's `clean()`
+repeats them so a form can show the message next to the field it concerns.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import connection, models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+# Largest money amounts are in the trillions of yuan; four places cover percentages.
+VALUE_FIELD = {"max_digits": 24, "decimal_places": 4}
+
+currency_validator = RegexValidator(
+    r"^[A-Z]{3}$", _("Enter a three-letter ISO 4217 currency code, such as CNY or USD.")
+)
+
+
+class TrackedModel(models.Model):
+    """Fields every record carries: whether it is illustrative, and when it changed."""
+
+    is_demo = models.BooleanField(
+        _("demo record"),
+        default=False,
+        editable=False,
+        help_text=_("Illustrative data loaded by load_demo; removed by clear_demo."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def demo_records_exist() -> bool:
+    """One query that says whether any illustrative record is in the database."""
+    # Table names come from the model registry, never from input; values are parameters.
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in DEMO_MODELS]
+    clauses = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE is_demo = %s)" for t in tables)  # noqa: S608
+    sql = f"SELECT CASE WHEN {clauses} THEN 1 ELSE 0 END"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True] * len(tables))
+        return bool(cursor.fetchone()[0])
+
+
+class Organisation(TrackedModel):
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", _("Government body")
+        STATE_INVESTOR = "state_investor", _("State investor")
+        COMPANY = "company", _("Company")
+        RESEARCH = "research", _("Research institution")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=80, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(TrackedModel):
+    class Kind(models.TextChoices):
+        OFFICIAL = "official", _("Official document")
+        PRESS = "press", _("Press report")
+        THIRD_PARTY = "third_party", _("Third-party report")
+        SITE_VISIT = "site_visit", _("Site visit")
+
+    title = models.CharField(_("title"), max_length=300)
+    reference = models.CharField(
+        _("document number"),
+        max_length=100,
+        blank=True,
+        help_text=_("For example 国科发高〔2020〕260号."),
+    )
+    publisher = models.CharField(_("publisher"), max_length=200)
+    url = models.URLField(_("address"), max_length=500, blank=True)
+    archived_url = models.URLField(_("archived copy"), max_length=500, blank=True)
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    language = models.CharField(
+        _("language of the original"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en",
+    )
+    quote = models.TextField(
+        _("quotation"), blank=True, help_text=_("The passage relied on, in the original language.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["-published_on", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    def with_counts(self) -> ProgrammeQuerySet:
+        return self.annotate(project_count=models.Count("projects", distinct=True))
+
+
+class Programme(TrackedModel):
+    name = models.CharField(_("name"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    scheme = models.CharField(
+        _("scheme"), max_length=300, blank=True, help_text=_("The designation scheme.")
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    pledge = models.TextField(_("pledge"), blank=True, help_text=_("What was promised, as stated."))
+    designated_by = models.ForeignKey(
+        Organisation,
+        verbose_name=_("designated by"),
+        on_delete=models.PROTECT,
+        related_name="designated_programmes",
+        null=True,
+        blank=True,
+    )
+    host = models.ForeignKey(
+        Organisation,
+        verbose_name=_("host"),
+        on_delete=models.PROTECT,
+        related_name="hosted_programmes",
+        null=True,
+        blank=True,
+    )
+    announced_on = models.DateField(_("announced on"), null=True, blank=True)
+    horizon_start = models.DateField(_("horizon starts"), null=True, blank=True)
+    horizon_end_earliest = models.DateField(
+        _("horizon ends at the earliest"),
+        null=True,
+        blank=True,
+        help_text=_('For "three to five years", the three-year date.'),
+    )
+    horizon_end_latest = models.DateField(
+        _("horizon ends at the latest"),
+        null=True,
+        blank=True,
+        help_text=_('For "three to five years", the five-year date.'),
+    )
+    planned_project_count = models.PositiveIntegerField(
+        _("planned projects"), null=True, blank=True
+    )
+    stale_after_days = models.PositiveIntegerField(
+        _("measurements stale after (days)"),
+        default=365,
+        validators=[MinValueValidator(1)],
+        help_text=_("A target whose newest measurement is older than this is shown as stale."),
+    )
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+
+    history = HistoricalRecords(m2m_fields=[sources])
+    objects = ProgrammeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(horizon_end_earliest__isnull=True)
+                | Q(horizon_start__isnull=True)
+                | Q(horizon_end_earliest__gt=F("horizon_start")),
+                name="programme_horizon_after_start",
+                violation_error_message=_("The horizon must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon_end_latest__isnull=True)
+                | Q(horizon_end_earliest__isnull=True)
+                | Q(horizon_end_latest__gte=F("horizon_end_earliest")),
+                name="programme_horizon_range_ordered",
+                violation_error_message=_(
+                    "The latest end of the horizon cannot be before its earliest end."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(horizon_end_latest__isnull=True)
+                | Q(horizon_start__isnull=True)
+                | Q(horizon_end_latest__gt=F("horizon_start")),
+                name="programme_horizon_latest_after_start",
+                violation_error_message=_("The horizon must end after it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracker:programme-detail", kwargs={"programme": self.slug})
+
+    def clean(self) -> None:
+        errors = {}
+        start, earliest, latest = (
+            self.horizon_start,
+            self.horizon_end_earliest,
+            self.horizon_end_latest,
+        )
+        if start and earliest and earliest <= start:
+            errors["horizon_end_earliest"] = _("The horizon must end after it starts.")
+        if start and latest and latest <= start:
+            errors["horizon_end_latest"] = _("The horizon must end after it starts.")
+        elif earliest and latest and latest < earliest:
+            errors["horizon_end_latest"] = _(
+                "The latest end of the horizon cannot be before its earliest end."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Sector(TrackedModel):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rating(models.TextChoices):
+    GREEN = "green", _("Green: on course")
+    AMBER = "amber", _("Amber: at risk")
+    RED = "red", _("Red: off course")
+
+
+class ProjectQuerySet(models.QuerySet):
+    def real(self) -> ProjectQuerySet:
+        return self.filter(is_demo=False)
+
+
+class Project(TrackedModel):
+    class Lifecycle(models.TextChoices):
+        ANNOUNCED = "announced", _("Announced")
+        PREPARATION = "preparation", _("In preparation")
+        IMPLEMENTATION = "implementation", _("Being implemented")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        ON_HOLD = "on_hold", _("On hold")
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="projects"
+    )
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("sector"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+        null=True,
+        blank=True,
+    )
+    name = models.CharField(_("name"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=80)
+    summary = models.TextField(_("summary"), blank=True)
+    lead_organisations = models.ManyToManyField(
+        Organisation, verbose_name=_("lead organisations"), related_name="led_projects", blank=True
+    )
+    lifecycle_status = models.CharField(
+        _("lifecycle status"), max_length=20, choices=Lifecycle, default=Lifecycle.ANNOUNCED
+    )
+    declared_rating = models.CharField(
+        _("declared rating"), max_length=10, choices=Rating, blank=True
+    )
+    declared_rating_reason = models.TextField(_("reason for the declared rating"), blank=True)
+    start_on = models.DateField(_("starts on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned editors"),
+        related_name="edited_projects",
+        blank=True,
+    )
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+
+    history = HistoricalRecords(m2m_fields=[lead_organisations, sources])
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ["programme", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "slug"],
+                name="project_slug_unique_per_programme",
+                violation_error_message=_("This programme already has a project with this slug."),
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__isnull=True)
+                | Q(start_on__isnull=True)
+                | Q(due_on__gte=F("start_on")),
+                name="project_due_after_start",
+                violation_error_message=_("A project cannot be due before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "tracker:project-detail",
+            kwargs={"programme": self.programme.slug, "project": self.slug},
+        )
+
+    def clean(self) -> None:
+        errors = {}
+        if self.start_on and self.due_on and self.due_on < self.start_on:
+            errors["due_on"] = _("A project cannot be due before it starts.")
+        reasons = (self.declared_rating_reason_en, self.declared_rating_reason_zh_hans)
+        if self.declared_rating and not any((reason or "").strip() for reason in reasons):
+            # The English field is the one every form shows.
+            errors["declared_rating_reason_en"] = _("A declared rating needs a reason.")
+        if (
+            self.programme_id
+            and self.slug
+            and Project.objects.filter(programme_id=self.programme_id, slug=self.slug)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            errors["slug"] = _("This programme already has a project with this slug.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProjectPart:
+    """A record of a project, or of the whole programme when it has no project.
+
+    Its programme is always its project's programme: it is filled in from the project
+    when missing, and a mismatch is refused."""
+
+    def save(self, *args, **kwargs) -> None:
+        if self.project_id and not self.programme_id:
+            self.programme_id = self.project.programme_id
+        super().save(*args, **kwargs)
+
+    def programme_errors(self) -> dict:
+        if self.project_id and not self.programme_id:
+            self.programme_id = self.project.programme_id
+        if self.project_id and self.project.programme_id != self.programme_id:
+            return {"project": _("This project belongs to another programme.")}
+        return {}
+
+
+class Target(ProjectPart, TrackedModel):
+    class Kind(models.TextChoices):
+        MONEY = "money", _("Money")
+        COUNT = "count", _("Count")
+        PERCENT = "percent", _("Percentage")
+        OTHER = "other", _("Other quantity")
+
+    class Comparator(models.TextChoices):
+        AT_LEAST = "at_least", _("At least")
+        AT_MOST = "at_most", _("At most")
+
+    class Rollup(models.TextChoices):
+        NONE = "none", _("None: measured directly")
+        SUM = "sum", _("Sum of the projects' targets")
+        COUNT_PROJECTS = "count_projects", _("Count of projects")
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="targets"
+    )
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        related_name="targets",
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a target of the whole programme."),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    currency = models.CharField(
+        _("currency"), max_length=3, blank=True, validators=[currency_validator]
+    )
+    unit = models.CharField(
+        _("unit"), max_length=50, blank=True, help_text=_("For counts and other quantities.")
+    )
+    comparator = models.CharField(
+        _("comparator"), max_length=10, choices=Comparator, default=Comparator.AT_LEAST
+    )
+    baseline_value = models.DecimalField(
+        _("baseline value"),
+        **VALUE_FIELD,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty where no source states it."),
+    )
+    baseline_on = models.DateField(_("baseline date"), null=True, blank=True)
+    target_value = models.DecimalField(_("target value"), **VALUE_FIELD)
+    due_earliest = models.DateField(
+        _("due at the earliest"),
+        null=True,
+        blank=True,
+        help_text=_("Only for a due range such as “three to five years”: the earlier date."),
+    )
+    due_on = models.DateField(_("due on"), help_text=_("The deadline, or the end of a due range."))
+    rollup = models.CharField(_("roll-up"), max_length=20, choices=Rollup, default=Rollup.NONE)
+    reported_equivalent_value = models.DecimalField(
+        _("reported equivalent"),
+        **VALUE_FIELD,
+        null=True,
+        blank=True,
+        help_text=_("An amount in another currency as a source reported it, not a conversion."),
+    )
+    reported_equivalent_currency = models.CharField(
+        _("currency of the reported equivalent"),
+        max_length=3,
+        blank=True,
+        validators=[currency_validator],
+    )
+    reported_equivalent_source = models.ForeignKey(
+        Source,
+        verbose_name=_("source of the reported equivalent"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+
+    history = HistoricalRecords(m2m_fields=[sources])
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["programme", "project", "due_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_value__gte=0),
+                name="target_value_not_negative",
+                violation_error_message=_("A target value cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_value__isnull=True) | Q(baseline_value__gte=0),
+                name="target_baseline_not_negative",
+                violation_error_message=_("A baseline value cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(due_earliest__isnull=True) | Q(due_on__gt=F("due_earliest")),
+                name="target_due_range_ordered",
+                violation_error_message=_("The end of a due range must come after its start."),
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_on__isnull=True) | Q(due_on__gt=F("baseline_on")),
+                name="target_due_after_baseline",
+                violation_error_message=_("A target must fall due after its baseline date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(rollup="none") | Q(project__isnull=True),
+                name="target_rollup_is_programme_level",
+                violation_error_message=_(
+                    "Only a programme-level target (with no project) can roll up projects."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="money") | Q(currency__regex=r"^[A-Z]{3}$"),
+                name="target_money_has_currency",
+                violation_error_message=_("A money target needs a currency."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reported_equivalent_value__isnull=True)
+                | (
+                    Q(reported_equivalent_value__gte=0)
+                    & Q(reported_equivalent_currency__regex=r"^[A-Z]{3}$")
+                    & Q(reported_equivalent_source__isnull=False)
+                ),
+                name="target_reported_equivalent_complete",
+                violation_error_message=_(
+                    "A reported equivalent needs a non-negative amount, a currency and a source."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "tracker:target-detail", kwargs={"programme": self.programme.slug, "pk": self.pk}
+        )
+
+    @property
+    def has_due_range(self) -> bool:
+        return self.due_earliest is not None
+
+    def clean(self) -> None:
+        errors = self.programme_errors()
+        if self.target_value is not None and self.target_value < 0:
+            errors["target_value"] = _("A target value cannot be negative.")
+        if self.baseline_value is not None and self.baseline_value < 0:
+            errors["baseline_value"] = _("A baseline value cannot be negative.")
+        if self.due_earliest and self.due_on and self.due_on <= self.due_earliest:
+            errors["due_on"] = _("The end of a due range must come after its start.")
+        elif self.baseline_on and self.due_on and self.due_on <= self.baseline_on:
+            errors["due_on"] = _("A target must fall due after its baseline date.")
+        if self.rollup != self.Rollup.NONE and self.project_id:
+            errors["rollup"] = _(
+                "Only a programme-level target (with no project) can roll up projects."
+            )
+        if self.kind == self.Kind.MONEY and not self.currency:
+            errors["currency"] = _("A money target needs a currency.")
+        if self.reported_equivalent_value is not None:
+            if self.reported_equivalent_value < 0:
+                errors["reported_equivalent_value"] = _("An amount cannot be negative.")
+            if not self.reported_equivalent_currency:
+                errors["reported_equivalent_currency"] = _("Give the reported amount's currency.")
+            if not self.reported_equivalent_source_id:
+                errors["reported_equivalent_source"] = _("Give the source that reported it.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Measurement(TrackedModel):
+    """An observed value. The current value is the one with the latest `as_of`."""
+
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.PROTECT, related_name="measurements"
+    )
+    value = models.DecimalField(_("value"), **VALUE_FIELD)
+    as_of = models.DateField(_("as of"))
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        on_delete=models.PROTECT,
+        related_name="measurements",
+        null=True,
+        blank=True,
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("measurement")
+        verbose_name_plural = _("measurements")
+        ordering = ["target", "-as_of"]
+        get_latest_by = "as_of"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(value__gte=0),
+                name="measurement_value_not_negative",
+                violation_error_message=_("A measured value cannot be negative."),
+            ),
+            models.UniqueConstraint(
+                fields=["target", "as_of"],
+                name="measurement_one_per_target_and_date",
+                violation_error_message=_(
+                    "This target already has a measurement on this date; correct that one instead."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} — {self.as_of}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.target.get_absolute_url()}#measurement-{self.pk}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.value is not None and self.value < 0:
+            errors["value"] = _("A measured value cannot be negative.")
+        if (
+            self.target_id
+            and self.as_of
+            and Measurement.objects.filter(target_id=self.target_id, as_of=self.as_of)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            errors["as_of"] = _(
+                "This target already has a measurement on this date; correct that one instead."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Milestone(ProjectPart, TrackedModel):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="milestones"
+    )
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        related_name="milestones",
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for a milestone of the whole programme."),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    planned_on = models.DateField(_("planned for"))
+    forecast_on = models.DateField(_("forecast for"), null=True, blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PLANNED)
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=1, validators=[MinValueValidator(1)]
+    )
+    evidence = models.ForeignKey(
+        Source,
+        verbose_name=_("evidence"),
+        on_delete=models.PROTECT,
+        related_name="milestones",
+        null=True,
+        blank=True,
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["planned_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="completed") & Q(completed_on__isnull=False))
+                | (~Q(status="completed") & Q(completed_on__isnull=True)),
+                name="milestone_completed_has_date",
+                violation_error_message=_(
+                    "A completed milestone needs a completion date, "
+                    "and only a completed one has it."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1),
+                name="milestone_weight_positive",
+                violation_error_message=_("The weight must be at least 1."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "tracker:milestone-detail", kwargs={"programme": self.programme.slug, "pk": self.pk}
+        )
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS)
+            and self.planned_on < timezone.localdate()
+        )
+
+    def clean(self) -> None:
+        errors = self.programme_errors()
+        if self.status == self.Status.COMPLETED and not self.completed_on:
+            errors["completed_on"] = _("Give the date the milestone was completed.")
+        elif self.completed_on and self.status != self.Status.COMPLETED:
+            errors["completed_on"] = _(
+                "Only a completed milestone has a completion date: set the status to completed "
+                "or clear the date."
+            )
+        if self.completed_on and self.completed_on > timezone.localdate():
+            errors["completed_on"] = _("A milestone cannot be completed in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProgressUpdate(ProjectPart, TrackedModel):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        RETURNED = "returned", _("Returned to the author")
+        PUBLISHED = "published", _("Published")
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="updates"
+    )
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.PROTECT,
+        related_name="updates",
+        null=True,
+        blank=True,
+    )
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("body"), blank=True, help_text=_("Markdown."))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        related_name="progress_updates",
+        null=True,
+        blank=True,
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State, default=State.DRAFT)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.SET_NULL,
+        related_name="reviewed_updates",
+        null=True,
+        blank=True,
+    )
+    milestones = models.ManyToManyField(
+        Milestone, verbose_name=_("milestones"), related_name="updates", blank=True
+    )
+    measurements = models.ManyToManyField(
+        Measurement, verbose_name=_("measurements"), related_name="updates", blank=True
+    )
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["-published_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(state="published") & Q(published_at__isnull=False))
+                | (~Q(state="published") & Q(published_at__isnull=True)),
+                name="update_published_has_time",
+                violation_error_message=_(
+                    "A published update needs a publication time, and only a published one has it."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        owner = self.project if self.project_id else self.programme
+        return f"{owner.get_absolute_url()}#update-{self.pk}"
+
+    def clean(self) -> None:
+        errors = self.programme_errors()
+        if self.state == self.State.PUBLISHED and not self.published_at:
+            errors["published_at"] = _("Give the time the update was published.")
+        elif self.published_at and self.state != self.State.PUBLISHED:
+            errors["published_at"] = _("Only a published update has a publication time.")
+        if errors:
+            raise ValidationError(errors)
+
+
+# Order matters: clear_demo deletes from the first to the last, dependants first.
+DEMO_MODELS: list[type[TrackedModel]] = [
+    ProgressUpdate,
+    Measurement,
+    Milestone,
+    Target,
+    Project,
+    Programme,
+    Sector,
+    Source,
+    Organisation,
+]
