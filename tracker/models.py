@@ -6,15 +6,19 @@ repeats them so a form can show the message next to the field it concerns.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from tracker import progress
 
 # Largest money amounts are in the trillions of yuan; four places cover percentages.
 VALUE_FIELD = {"max_digits": 24, "decimal_places": 4}
@@ -120,6 +124,26 @@ class ProgrammeQuerySet(models.QuerySet):
     def with_counts(self) -> ProgrammeQuerySet:
         return self.annotate(project_count=models.Count("projects", distinct=True))
 
+    def with_status(self) -> ProgrammeQuerySet:
+        """Everything the programme's headline targets need to be assessed and rolled
+        up, in a fixed number of queries whatever the number of projects."""
+        return self.prefetch_related(
+            Prefetch(
+                "targets",
+                queryset=Target.objects.filter(project__isnull=True)
+                .with_measurements()
+                .order_by("due_on", "pk"),
+                to_attr="headline_targets",
+            ),
+            Prefetch(
+                "projects",
+                queryset=Project.objects.prefetch_related(
+                    Prefetch("targets", queryset=Target.objects.with_measurements())
+                ),
+                to_attr="status_projects",
+            ),
+        )
+
 
 class Programme(TrackedModel):
     name = models.CharField(_("name"), max_length=300)
@@ -209,6 +233,38 @@ class Programme(TrackedModel):
     def get_absolute_url(self) -> str:
         return reverse("tracker:programme-detail", kwargs={"programme": self.slug})
 
+    @property
+    def stale_after(self) -> dt.timedelta:
+        return dt.timedelta(days=self.stale_after_days)
+
+    def rollup_points(self, target: Target) -> list[progress.Point]:
+        """The series a roll-up target is assessed on, built from its projects.
+
+        Reads `status_projects` when `with_status()` fetched them."""
+        projects = getattr(self, "status_projects", None)
+        if projects is None:
+            projects = list(
+                self.projects.prefetch_related(
+                    Prefetch("targets", queryset=Target.objects.with_measurements())
+                )
+            )
+        if target.rollup == Target.Rollup.COUNT_PROJECTS:
+            return progress.count_series(
+                project.identified_date
+                for project in projects
+                if project.lifecycle_status != Project.Lifecycle.CANCELLED
+            )
+        if target.rollup == Target.Rollup.SUM:
+            series = [
+                project_target.points()
+                for project in projects
+                for project_target in project.targets.all()
+                if project_target.kind == target.kind and project_target.currency == target.currency
+            ]
+            dates = sorted({point.on for points in series for point in points})
+            return progress.rollup_series(series, dates)
+        return target.points()
+
     def clean(self) -> None:
         errors = {}
         start, earliest, latest = (
@@ -253,6 +309,14 @@ class ProjectQuerySet(models.QuerySet):
     def real(self) -> ProjectQuerySet:
         return self.filter(is_demo=False)
 
+    def with_status(self) -> ProjectQuerySet:
+        """What a project's computed rating needs, for any number of projects in a
+        fixed number of queries."""
+        return self.select_related("programme", "sector").prefetch_related(
+            Prefetch("targets", queryset=Target.objects.with_measurements()),
+            Prefetch("milestones", queryset=Milestone.objects.with_slippage()),
+        )
+
 
 class Project(TrackedModel):
     class Lifecycle(models.TextChoices):
@@ -287,6 +351,15 @@ class Project(TrackedModel):
         _("declared rating"), max_length=10, choices=Rating, blank=True
     )
     declared_rating_reason = models.TextField(_("reason for the declared rating"), blank=True)
+    identified_on = models.DateField(
+        _("publicly identified on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The date a public source first named the project; it counts towards the "
+            "programme's projects identified from then on."
+        ),
+    )
     start_on = models.DateField(_("starts on"), null=True, blank=True)
     due_on = models.DateField(_("due on"), null=True, blank=True)
     editors = models.ManyToManyField(
@@ -328,6 +401,20 @@ class Project(TrackedModel):
             kwargs={"programme": self.programme.slug, "project": self.slug},
         )
 
+    @property
+    def identified_date(self) -> dt.date:
+        """When the project counts as publicly identified: the stated date, or failing
+        that the day it was recorded here."""
+        return self.identified_on or timezone.localtime(self.created_at).date()
+
+    def computed_rating(self, today: dt.date | None = None) -> str:
+        """Green, amber or red by the rule in progress.project_rating ("" when unknown)."""
+        today = today or timezone.localdate()
+        assessments = [target.assess(today)[0] for target in self.targets.all()]
+        milestones = [m for m in self.milestones.all() if m.is_open]
+        overdue = sum(1 for m in milestones if m.overdue_on(today))
+        return progress.project_rating(assessments, overdue, len(milestones))
+
     def clean(self) -> None:
         errors = {}
         if self.start_on and self.due_on and self.due_on < self.start_on:
@@ -346,6 +433,13 @@ class Project(TrackedModel):
             errors["slug"] = _("This programme already has a project with this slug.")
         if errors:
             raise ValidationError(errors)
+
+
+class TargetQuerySet(models.QuerySet):
+    def with_measurements(self) -> TargetQuerySet:
+        return self.select_related("programme").prefetch_related(
+            Prefetch("measurements", queryset=Measurement.objects.order_by("as_of", "pk"))
+        )
 
 
 class ProjectPart:
@@ -448,6 +542,7 @@ class Target(ProjectPart, TrackedModel):
     sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
 
     history = HistoricalRecords(m2m_fields=[sources])
+    objects = TargetQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("target")
@@ -511,6 +606,39 @@ class Target(ProjectPart, TrackedModel):
     @property
     def has_due_range(self) -> bool:
         return self.due_earliest is not None
+
+    @property
+    def baseline(self) -> progress.Point | None:
+        if self.baseline_value is None or self.baseline_on is None:
+            return None
+        return progress.Point(on=self.baseline_on, value=self.baseline_value)
+
+    def points(self) -> list[progress.Point]:
+        """The target's own measurements (prefetched by `with_measurements()`)."""
+        return [progress.Point(on=m.as_of, value=m.value) for m in self.measurements.all()]
+
+    def series(self) -> list[progress.Point]:
+        """What the target is assessed on: its measurements, or its projects' roll-up."""
+        if self.rollup == self.Rollup.NONE:
+            return self.points()
+        return self.programme.rollup_points(self)
+
+    def assess(
+        self, today: dt.date | None = None
+    ) -> tuple[progress.Assessment, progress.Assessment | None]:
+        """The assessment against the due date and, for a due range, against its
+        earlier end as well (that one second)."""
+        latest, earliest = progress.assess_range(
+            baseline=self.baseline,
+            target=self.target_value,
+            due_earliest=self.due_earliest,
+            due=self.due_on,
+            comparator=self.comparator,
+            measurements=self.series(),
+            today=today or timezone.localdate(),
+            stale_after=self.programme.stale_after,
+        )
+        return latest, earliest
 
     def clean(self) -> None:
         errors = self.programme_errors()
@@ -603,6 +731,18 @@ class Measurement(TrackedModel):
             raise ValidationError(errors)
 
 
+class MilestoneQuerySet(models.QuerySet):
+    def with_slippage(self) -> MilestoneQuerySet:
+        """Annotate `first_planned_on`, the earliest planned date in the history, so that
+        a deadline moved later still counts as slipped."""
+        first = (
+            Milestone.history.model.objects.filter(id=OuterRef("pk"))
+            .order_by("history_date", "history_id")
+            .values("planned_on")[:1]
+        )
+        return self.annotate(first_planned_on=Subquery(first))
+
+
 class Milestone(ProjectPart, TrackedModel):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
@@ -641,6 +781,7 @@ class Milestone(ProjectPart, TrackedModel):
     )
 
     history = HistoricalRecords()
+    objects = MilestoneQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("milestone")
@@ -672,11 +813,41 @@ class Milestone(ProjectPart, TrackedModel):
         )
 
     @property
-    def is_overdue(self) -> bool:
-        return (
-            self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS)
-            and self.planned_on < timezone.localdate()
+    def is_open(self) -> bool:
+        return self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS)
+
+    def overdue_on(self, today: dt.date) -> bool:
+        return progress.milestone_overdue(
+            planned_on=self.planned_on,
+            completed_on=self.completed_on,
+            status=self.status,
+            today=today,
         )
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_on(timezone.localdate())
+
+    @property
+    def original_planned_on(self) -> dt.date:
+        """The first planned date recorded (annotated by `with_slippage()`)."""
+        if hasattr(self, "first_planned_on"):
+            return self.first_planned_on or self.planned_on
+        record = self.history.order_by("history_date", "history_id").first()
+        return record.planned_on if record else self.planned_on
+
+    def slippage_days(self, today: dt.date | None = None) -> int:
+        return progress.slippage_days(
+            first_planned_on=self.original_planned_on,
+            planned_on=self.planned_on,
+            forecast_on=self.forecast_on,
+            completed_on=self.completed_on,
+            today=today or timezone.localdate(),
+        )
+
+    @property
+    def days_late(self) -> int | None:
+        return progress.days_late(planned_on=self.planned_on, completed_on=self.completed_on)
 
     def clean(self) -> None:
         errors = self.programme_errors()

@@ -1,0 +1,286 @@
+"""How status is computed: plain functions over plain data, no database.
+
+The pages, the API, the feeds and the admin all read these rules, and the public
+methodology page explains them, so anyone can recompute a status by hand. The
+thresholds are those of Open SDG's published progress method.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+from django.utils.translation import gettext_lazy as _
+
+# Progress ratio thresholds (Open SDG): on track at 0.95 or more, needs acceleration
+# from 0.6, off track from 0, moving away below 0.
+THRESHOLDS = {
+    "on_track": Decimal("0.95"),
+    "needs_acceleration": Decimal("0.6"),
+    "off_track": Decimal("0"),
+}
+# A target whose newest measurement is older than this is stale, unless its
+# programme sets another limit.
+DEFAULT_STALE_AFTER = dt.timedelta(days=365)
+
+AT_LEAST = "at_least"
+AT_MOST = "at_most"
+
+
+@dataclass(frozen=True)
+class Point:
+    on: dt.date
+    value: Decimal
+
+
+class Status(StrEnum):
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    NEEDS_ACCELERATION = "needs_acceleration"
+    OFF_TRACK = "off_track"
+    MOVING_AWAY = "moving_away"
+    MISSED = "missed"
+    NO_DATA = "no_data"
+    STALE = "stale"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.ACHIEVED: _("Achieved"),
+    Status.ON_TRACK: _("On track"),
+    Status.NEEDS_ACCELERATION: _("Needs acceleration"),
+    Status.OFF_TRACK: _("Off track"),
+    Status.MOVING_AWAY: _("Moving away"),
+    Status.MISSED: _("Missed"),
+    Status.NO_DATA: _("No data"),
+    Status.STALE: _("Stale (no recent data)"),
+}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    status: Status
+    due: dt.date
+    actual: Decimal | None = None
+    as_of: dt.date | None = None
+    expected: Decimal | None = None
+    ratio: Decimal | None = None
+    forecast_on: dt.date | None = None
+
+
+def meets(value: Decimal, target: Decimal, comparator: str) -> bool:
+    return value >= target if comparator == AT_LEAST else value <= target
+
+
+def expected_value(baseline: Point, target: Decimal, due: dt.date, on: dt.date) -> Decimal:
+    """The straight line from the baseline to the target on its due date, read at `on`,
+    clamped to the line's ends."""
+    span = (due - baseline.on).days
+    if span <= 0 or on >= due:
+        return target
+    if on <= baseline.on:
+        return baseline.value
+    return baseline.value + (target - baseline.value) * Decimal((on - baseline.on).days) / span
+
+
+def forecast(points: list[Point], target: Decimal, comparator: str) -> dt.date | None:
+    """The date a least-squares line through the points reaches the target, or None
+    where the trend is flat or heads away from it ("not at the current rate")."""
+    if len(points) < 2:
+        return None
+    origin = points[0].on
+    xs = [Fraction((p.on - origin).days) for p in points]
+    ys = [Fraction(p.value) for p in points]
+    n = len(points)
+    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    if slope == 0 or (slope < 0) == (comparator == AT_LEAST):
+        return None
+    intercept = mean_y - slope * mean_x
+    day = math.ceil((Fraction(target) - intercept) / slope)
+    try:
+        return origin + dt.timedelta(days=day)
+    except OverflowError:
+        return None
+
+
+def assess(
+    *,
+    baseline: Point | None,
+    target: Decimal,
+    due: dt.date,
+    comparator: str,
+    measurements: Iterable[Point],
+    today: dt.date,
+    stale_after: dt.timedelta | None = DEFAULT_STALE_AFTER,
+) -> Assessment:
+    """Assess one target on `today`; the first rule that holds decides the status."""
+    # By date, not by order of entry; for one date the last given wins.
+    known = sorted((p for p in measurements if p.on <= today), key=lambda p: p.on)
+    by_date = {p.on: p for p in known}
+    points = [by_date[on] for on in sorted(by_date)]
+    latest = points[-1] if points else None
+    actual = latest.value if latest else None
+    as_of = latest.on if latest else None
+    first_is_baseline = baseline is None
+    if first_is_baseline and points:
+        baseline = points[0]
+    expected = expected_value(baseline, target, due, today) if baseline else None
+    forecast_on = forecast(points, target, comparator)
+    result = {"due": due, "actual": actual, "as_of": as_of, "expected": expected}
+
+    if latest is not None and meets(latest.value, target, comparator):
+        return Assessment(Status.ACHIEVED, **result)
+    result["forecast_on"] = forecast_on
+    if today > due:
+        return Assessment(Status.MISSED, **result)
+    if latest is None:
+        return Assessment(Status.NO_DATA, **result)
+    if stale_after is not None and today - latest.on > stale_after:
+        return Assessment(Status.STALE, **result)
+
+    # `baseline` is set here: it falls back to the first measurement.
+    direction = 1 if comparator == AT_LEAST else -1
+    moved = (actual - baseline.value) * direction
+    planned = (expected - baseline.value) * direction
+    if planned <= 0 or (first_is_baseline and len(points) == 1):
+        # No progress is expected yet (no time has elapsed since the baseline), or the
+        # only measurement is itself the baseline: nothing to compare with yet.
+        status = Status.MOVING_AWAY if moved < 0 else Status.ON_TRACK
+        return Assessment(status, **result)
+    ratio = moved / planned
+    return Assessment(status_for_ratio(ratio), ratio=ratio, **result)
+
+
+def status_for_ratio(ratio: Decimal) -> Status:
+    if ratio >= THRESHOLDS["on_track"]:
+        return Status.ON_TRACK
+    if ratio >= THRESHOLDS["needs_acceleration"]:
+        return Status.NEEDS_ACCELERATION
+    if ratio >= THRESHOLDS["off_track"]:
+        return Status.OFF_TRACK
+    return Status.MOVING_AWAY
+
+
+def assess_range(
+    *, due_earliest: dt.date | None, due: dt.date, **kwargs
+) -> tuple[Assessment, Assessment | None]:
+    """For a due range ("three to five years"): the assessment against the final due
+    date, and against the range's earlier end (None without a range)."""
+    final = assess(due=due, **kwargs)
+    if due_earliest is None:
+        return final, None
+    return final, assess(due=due_earliest, **kwargs)
+
+
+# Milestones
+
+
+def milestone_overdue(
+    *, planned_on: dt.date, completed_on: dt.date | None, status: str, today: dt.date
+) -> bool:
+    return status in ("planned", "in_progress") and completed_on is None and planned_on < today
+
+
+def slippage_days(
+    *,
+    first_planned_on: dt.date,
+    planned_on: dt.date,
+    forecast_on: dt.date | None,
+    completed_on: dt.date | None,
+    today: dt.date,
+) -> int:
+    """Days between the first planned date and the date the milestone was, or is now
+    expected to be, done. A deadline moved later still counts as slipped."""
+    if completed_on is not None:
+        latest = completed_on
+    else:
+        latest = max(planned_on, forecast_on or planned_on)
+        if latest < today:
+            # Open and past every date given: it slips a day with every day.
+            latest = today
+    return max(0, (latest - first_planned_on).days)
+
+
+def days_late(*, planned_on: dt.date, completed_on: dt.date | None) -> int | None:
+    """For a milestone completed after its planned date, how many days after."""
+    if completed_on is None or completed_on <= planned_on:
+        return None
+    return (completed_on - planned_on).days
+
+
+# Project rating
+
+GREEN, AMBER, RED = "green", "amber", "red"
+
+
+def project_rating(
+    assessments: Iterable[Assessment], overdue_milestones: int, open_milestones: int
+) -> str:
+    """The computed rating of a project, from its targets and its milestones:
+
+    - red: a target is missed, off track or moving away, or more than half of the open
+      milestones are overdue;
+    - amber: otherwise, a target needs acceleration or is stale, or a milestone is
+      overdue;
+    - green: otherwise, when at least one target has data or there are milestones;
+    - "" (unknown): no target has data and there are no milestones.
+    """
+    statuses = {a.status for a in assessments}
+    if statuses & {Status.MISSED, Status.OFF_TRACK, Status.MOVING_AWAY} or (
+        open_milestones and overdue_milestones * 2 > open_milestones
+    ):
+        return RED
+    if statuses & {Status.NEEDS_ACCELERATION, Status.STALE} or overdue_milestones:
+        return AMBER
+    if statuses - {Status.NO_DATA} or open_milestones:
+        return GREEN
+    return ""
+
+
+# Programme roll-ups
+
+
+def value_on(points: Iterable[Point], on: dt.date) -> Decimal | None:
+    """The latest value on or before a date."""
+    known = [p for p in points if p.on <= on]
+    return max(known, key=lambda p: p.on).value if known else None
+
+
+def rollup_sum(series: Iterable[Iterable[Point]], on: dt.date) -> Decimal | None:
+    """The sum of each series' latest value on or before `on`; None if none has one."""
+    values = [v for v in (value_on(points, on) for points in series) if v is not None]
+    return sum(values, Decimal(0)) if values else None
+
+
+def rollup_series(series: Iterable[Iterable[Point]], dates: Iterable[dt.date]) -> list[Point]:
+    """The roll-up at each date, for a chart and for assessing a programme target."""
+    series = [list(points) for points in series]
+    result = []
+    for on in sorted(set(dates)):
+        total = rollup_sum(series, on)
+        if total is not None:
+            result.append(Point(on=on, value=total))
+    return result
+
+
+def count_series(dates_identified: Iterable[dt.date]) -> list[Point]:
+    """The running count of projects identified, one point per date."""
+    result: list[Point] = []
+    for count, on in enumerate(sorted(dates_identified), start=1):
+        if result and result[-1].on == on:
+            result[-1] = Point(on=on, value=Decimal(count))
+        else:
+            result.append(Point(on=on, value=Decimal(count)))
+    return result
