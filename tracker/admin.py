@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, ForeignKey, QuerySet
 from django.http import HttpRequest
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
@@ -23,6 +24,7 @@ from tracker.models import (
     Programme,
     ProgressUpdate,
     Project,
+    Rating,
     Sector,
     Source,
     Target,
@@ -233,6 +235,7 @@ class ProjectAdmin(TrackerAdmin):
         "sector",
         "lifecycle_status",
         "declared_rating",
+        "computed_rating",
         "start_on",
         "due_on",
         "demo",
@@ -244,6 +247,14 @@ class ProjectAdmin(TrackerAdmin):
     autocomplete_fields = ("programme", "sector", "lead_organisations", "editors", "sources")
     # Targets and milestones added here take the project's programme (ProjectPart).
     inlines = [ProjectTargetInline, ProjectMilestoneInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).with_status()
+
+    @admin.display(description=_("computed rating"))
+    def computed_rating(self, obj: Project) -> str:
+        rating = obj.computed_rating()
+        return Rating(rating).label if rating else _("Unknown")
 
 
 class MeasurementInline(admin.TabularInline):
@@ -272,6 +283,7 @@ class TargetAdmin(TrackerAdmin):
         "due_earliest",
         "due_on",
         "rollup",
+        "computed_status",
         "demo",
     )
     list_filter = ("kind", "rollup", "comparator", "programme", "is_demo")
@@ -280,9 +292,19 @@ class TargetAdmin(TrackerAdmin):
     autocomplete_fields = ("programme", "project", "sources", "reported_equivalent_source")
     inlines = [MeasurementInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("project").with_status()
+
     @admin.display(description=_("target value"), ordering="target_value")
     def target_display(self, obj: Target) -> str:
         return target_value_display(obj, obj.target_value)
+
+    @admin.display(description=_("computed status"))
+    def computed_status(self, obj: Target) -> str:
+        final, earliest = obj.assess()
+        if earliest is None or earliest.status == final.status:
+            return final.status.label
+        return format_lazy("{} / {}", earliest.status.label, final.status.label)
 
 
 @admin.register(Measurement)
@@ -315,6 +337,7 @@ class MilestoneAdmin(TrackerAdmin):
         "completed_on",
         "status",
         "overdue",
+        "slippage",
         "demo",
     )
     # Staff update many milestones at once from the list.
@@ -326,9 +349,16 @@ class MilestoneAdmin(TrackerAdmin):
     autocomplete_fields = ("programme", "project", "evidence")
     date_hierarchy = "planned_on"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).with_slippage()
+
     @admin.display(boolean=True, description=_("overdue"))
     def overdue(self, obj: Milestone) -> bool:
         return obj.is_overdue
+
+    @admin.display(description=_("slippage (days)"))
+    def slippage(self, obj: Milestone) -> int:
+        return obj.slippage_days()
 
 
 @admin.register(ProgressUpdate)

@@ -7,6 +7,8 @@ repeats them so a form can show the message next to the field it concerns.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -237,7 +239,7 @@ class Programme(TrackedModel):
     def stale_after(self) -> dt.timedelta:
         return dt.timedelta(days=self.stale_after_days)
 
-    def rollup_points(self, target: Target) -> list[progress.Point]:
+    def rollup_points(self, target: Target, today: dt.date) -> list[progress.Point]:
         """The series a roll-up target is assessed on, built from its projects.
 
         Reads `status_projects` when `with_status()` fetched them."""
@@ -249,11 +251,19 @@ class Programme(TrackedModel):
                 )
             )
         if target.rollup == Target.Rollup.COUNT_PROJECTS:
-            return progress.count_series(
+            counted = progress.count_series(
                 project.identified_date
                 for project in projects
                 if project.lifecycle_status != Project.Lifecycle.CANCELLED
             )
+            # A count is known on every day: zero from the start, and today's as of today.
+            start = target.baseline_on or self.announced_on
+            if start and (not counted or counted[0].on > start):
+                counted.insert(0, progress.Point(on=start, value=Decimal(0)))
+            current = progress.value_on(counted, today)
+            if current is not None and counted[-1].on < today:
+                counted.append(progress.Point(on=today, value=current))
+            return counted
         if target.rollup == Target.Rollup.SUM:
             series = [
                 project_target.points()
@@ -264,6 +274,19 @@ class Programme(TrackedModel):
             dates = sorted({point.on for points in series for point in points})
             return progress.rollup_series(series, dates)
         return target.points()
+
+    def headline_assessments(self, today: dt.date | None = None) -> list[TargetAssessment]:
+        """The programme-level targets with their assessments (after `with_status()`)."""
+        today = today or timezone.localdate()
+        result = []
+        for target in self.headline_targets:
+            target.programme = self  # so roll-ups read the projects fetched with it
+            result.append(TargetAssessment(target, *target.assess(today)))
+        return result
+
+    def rollup_value(self, target: Target, on: dt.date) -> Decimal | None:
+        """A roll-up target's value as of any date."""
+        return progress.value_on(self.rollup_points(target, on), on)
 
     def clean(self) -> None:
         errors = {}
@@ -435,10 +458,37 @@ class Project(TrackedModel):
             raise ValidationError(errors)
 
 
+@dataclass(frozen=True)
+class TargetAssessment:
+    """A target with its status against its due date and, for a range, its earlier end."""
+
+    target: Target
+    final: progress.Assessment
+    earliest: progress.Assessment | None
+
+
 class TargetQuerySet(models.QuerySet):
     def with_measurements(self) -> TargetQuerySet:
         return self.select_related("programme").prefetch_related(
             Prefetch("measurements", queryset=Measurement.objects.order_by("as_of", "pk"))
+        )
+
+    def with_status(self) -> TargetQuerySet:
+        """Targets ready to be assessed, roll-ups included, in a fixed number of queries."""
+        return self.prefetch_related(
+            Prefetch("measurements", queryset=Measurement.objects.order_by("as_of", "pk")),
+            Prefetch(
+                "programme",
+                queryset=Programme.objects.prefetch_related(
+                    Prefetch(
+                        "projects",
+                        queryset=Project.objects.prefetch_related(
+                            Prefetch("targets", queryset=Target.objects.with_measurements())
+                        ),
+                        to_attr="status_projects",
+                    )
+                ),
+            ),
         )
 
 
@@ -617,28 +667,28 @@ class Target(ProjectPart, TrackedModel):
         """The target's own measurements (prefetched by `with_measurements()`)."""
         return [progress.Point(on=m.as_of, value=m.value) for m in self.measurements.all()]
 
-    def series(self) -> list[progress.Point]:
+    def series(self, today: dt.date) -> list[progress.Point]:
         """What the target is assessed on: its measurements, or its projects' roll-up."""
         if self.rollup == self.Rollup.NONE:
             return self.points()
-        return self.programme.rollup_points(self)
+        return self.programme.rollup_points(self, today)
 
     def assess(
         self, today: dt.date | None = None
     ) -> tuple[progress.Assessment, progress.Assessment | None]:
         """The assessment against the due date and, for a due range, against its
         earlier end as well (that one second)."""
-        latest, earliest = progress.assess_range(
+        today = today or timezone.localdate()
+        return progress.assess_range(
             baseline=self.baseline,
             target=self.target_value,
             due_earliest=self.due_earliest,
             due=self.due_on,
             comparator=self.comparator,
-            measurements=self.series(),
-            today=today or timezone.localdate(),
+            measurements=self.series(today),
+            today=today,
             stale_after=self.programme.stale_after,
         )
-        return latest, earliest
 
     def clean(self) -> None:
         errors = self.programme_errors()

@@ -4,11 +4,10 @@ from django.urls import include, path
 
 from tracker import views
 
-app_name = "tracker"
-
 public_patterns = [
     path("", views.home, name="home"),
     path("programmes/", views.ProgrammeListView.as_view(), name="programme-list"),
+    path("methodology/", views.methodology, name="methodology"),
     path(
         "programmes/<slug:programme>/",
         views.ProgrammeDetailView.as_view(),

@@ -1,9 +1,10 @@
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import DetailView, ListView
 
-from tracker.models import Milestone, Programme, Project, Source, Target
+from tracker import progress
+from tracker.models import Milestone, Programme, Project, Rating, Source, Target
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,14 +40,8 @@ class ProgrammeDetailView(DetailView):
         return (
             Programme.objects.select_related("designated_by", "host")
             .annotate(project_count=Count("projects", distinct=True))
+            .with_status()
             .prefetch_related(
-                Prefetch(
-                    "targets",
-                    queryset=Target.objects.filter(project__isnull=True)
-                    .select_related("reported_equivalent_source")
-                    .order_by("due_on", "pk"),
-                    to_attr="headline_targets",
-                ),
                 Prefetch(
                     "milestones",
                     queryset=Milestone.objects.filter(project__isnull=True).select_related(
@@ -57,6 +52,11 @@ class ProgrammeDetailView(DetailView):
                 Prefetch("sources", queryset=Source.objects.order_by("published_on", "pk")),
             )
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["headline"] = self.object.headline_assessments()
+        return context
 
 
 class ProjectDetailView(DetailView):
@@ -93,3 +93,17 @@ class MilestoneDetailView(DetailView):
         return Milestone.objects.filter(Q(programme__slug=self.kwargs["programme"])).select_related(
             "programme", "project", "evidence"
         )
+
+
+def methodology(request: HttpRequest) -> HttpResponse:
+    """How status is computed, with the thresholds read from the rules themselves."""
+    return render(
+        request,
+        "tracker/methodology.html",
+        {
+            "thresholds": progress.THRESHOLDS,
+            "labels": {status.value: status.label for status in progress.Status},
+            "ratings": {rating.value: rating.label for rating in Rating},
+            "stale_days": progress.DEFAULT_STALE_AFTER.days,
+        },
+    )
