@@ -3,6 +3,14 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Each test starts in English: a request in another language leaves it active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -217,3 +217,16 @@ def test_methodology_page_explains_the_rules_in_both_languages(client, language,
     html = client.get(f"/{language}/methodology/").content.decode()
     for text in expected:
         assert text in html
+
+
+@pytest.mark.django_db
+def test_project_page_shows_computed_and_declared_rating_side_by_side(client):
+    project = factories.ProjectFactory(
+        declared_rating="green", declared_rating_reason_en="Contracts signed on time."
+    )
+    factories.MilestoneFactory(
+        project=project, programme=project.programme, planned_on=dt.date(2020, 1, 1)
+    )
+    html = client.get(project.get_absolute_url()).content.decode()
+    assert "Red: off course" in html, "its only milestone is long overdue"
+    assert "Green: on course" in html and "Contracts signed on time." in html

@@ -65,12 +65,16 @@ class ProjectDetailView(DetailView):
 
     def get_object(self, queryset=None):
         return get_object_or_404(
-            Project.objects.select_related("programme", "sector").prefetch_related(
-                "lead_organisations", "targets", "milestones"
-            ),
+            Project.objects.with_status().prefetch_related("lead_organisations"),
             programme__slug=self.kwargs["programme"],
             slug=self.kwargs["project"],
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rating = self.object.computed_rating()
+        context["computed_rating"] = Rating(rating) if rating else None
+        return context
 
 
 class TargetDetailView(DetailView):
