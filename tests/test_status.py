@@ -138,8 +138,8 @@ def test_programme_rollups_add_the_projects_and_count_them(django_assert_max_num
     )
 
     # The programme, its headline targets and their measurements, its projects, their
-    # targets and their measurements: six, however many projects there are.
-    with django_assert_max_num_queries(6):
+    # targets, measurements and milestones: seven, however many projects there are.
+    with django_assert_max_num_queries(7):
         loaded = Programme.objects.with_status().get(pk=programme.pk)
         headline = {item.target.pk: item for item in loaded.headline_assessments(TODAY)}
 

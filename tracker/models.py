@@ -139,9 +139,7 @@ class ProgrammeQuerySet(models.QuerySet):
             ),
             Prefetch(
                 "projects",
-                queryset=Project.objects.prefetch_related(
-                    Prefetch("targets", queryset=Target.objects.with_measurements())
-                ),
+                queryset=Project.objects.with_status().order_by("name", "pk"),
                 to_attr="status_projects",
             ),
         )
@@ -337,7 +335,10 @@ class ProjectQuerySet(models.QuerySet):
         fixed number of queries."""
         return self.select_related("programme", "sector").prefetch_related(
             Prefetch("targets", queryset=Target.objects.with_measurements()),
-            Prefetch("milestones", queryset=Milestone.objects.with_slippage()),
+            Prefetch(
+                "milestones",
+                queryset=Milestone.objects.with_slippage().select_related("programme", "project"),
+            ),
         )
 
 

@@ -24,6 +24,17 @@ public_patterns = [
         name="target-detail",
     ),
     path(
+        "programmes/<slug:programme>/milestones/",
+        views.MilestoneListView.as_view(),
+        name="milestone-list",
+    ),
+    path(
+        "programmes/<slug:programme>/sectors/<slug:sector>/",
+        views.SectorDetailView.as_view(),
+        name="sector-detail",
+    ),
+    path("programmes/<slug:programme>/changes/", views.changes, name="change-list"),
+    path(
         "programmes/<slug:programme>/milestones/<int:pk>/",
         views.MilestoneDetailView.as_view(),
         name="milestone-detail",

@@ -1,10 +1,31 @@
-from django.db.models import Count, Prefetch, Q
+import datetime as dt
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.generic import DetailView, ListView
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
 
-from tracker import progress
-from tracker.models import Milestone, Programme, Project, Rating, Source, Target
+from tracker import charts, progress, revisions
+from tracker.filters import MilestoneFilter
+from tracker.formatting import format_compact
+from tracker.models import (
+    Milestone,
+    Programme,
+    ProgressUpdate,
+    Project,
+    Rating,
+    Sector,
+    Source,
+    Target,
+    TargetAssessment,
+)
+from tracker.tables import MilestoneTable, ProjectTable
+
+DUE_SOON = dt.timedelta(days=90)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -15,23 +36,52 @@ def home(request: HttpRequest) -> HttpResponse:
     return ProgrammeListView.as_view()(request)
 
 
+def published_updates():
+    return (
+        ProgressUpdate.objects.filter(state=ProgressUpdate.State.PUBLISHED)
+        .select_related("project__programme", "programme")
+        .order_by("-published_at", "-pk")
+    )
+
+
+def target_chart(item: TargetAssessment, today: dt.date, original=None):
+    """The chart of one assessed target, with values formatted for the axis."""
+    target = item.target
+    return charts.target_chart(
+        baseline=target.baseline,
+        target=target.target_value,
+        due=target.due_on,
+        due_earliest=target.due_earliest,
+        measurements=target.series(today),
+        forecast_on=item.final.forecast_on,
+        today=today,
+        original=original,
+        format_value=format_compact,
+    )
+
+
 class ProgrammeListView(ListView):
     template_name = "tracker/programme_list.html"
     context_object_name = "programmes"
+    paginate_by = 50
 
     def get_queryset(self):
-        return Programme.objects.annotate(
-            project_count=Count("projects", distinct=True)
-        ).prefetch_related(
-            Prefetch(
-                "targets",
-                queryset=Target.objects.filter(project__isnull=True).order_by("due_on", "pk"),
-                to_attr="headline_targets",
+        return (
+            Programme.objects.annotate(project_count=Count("projects", distinct=True))
+            .prefetch_related(
+                Prefetch(
+                    "targets",
+                    queryset=Target.objects.filter(project__isnull=True).order_by("due_on", "pk"),
+                    to_attr="headline_targets",
+                )
             )
+            .order_by("is_demo", "name")
         )
 
 
 class ProgrammeDetailView(DetailView):
+    """The dashboard: headline targets, projects, milestones due and overdue, updates."""
+
     template_name = "tracker/programme_detail.html"
     context_object_name = "programme"
     slug_url_kwarg = "programme"
@@ -39,14 +89,13 @@ class ProgrammeDetailView(DetailView):
     def get_queryset(self):
         return (
             Programme.objects.select_related("designated_by", "host")
-            .annotate(project_count=Count("projects", distinct=True))
             .with_status()
             .prefetch_related(
                 Prefetch(
                     "milestones",
-                    queryset=Milestone.objects.filter(project__isnull=True).select_related(
-                        "evidence"
-                    ),
+                    queryset=Milestone.objects.filter(project__isnull=True)
+                    .with_slippage()
+                    .select_related("evidence"),
                     to_attr="programme_milestones",
                 ),
                 Prefetch("sources", queryset=Source.objects.order_by("published_on", "pk")),
@@ -55,8 +104,44 @@ class ProgrammeDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["headline"] = self.object.headline_assessments()
+        programme, today = self.object, timezone.localdate()
+        projects = programme.status_projects
+        headline = programme.headline_assessments(today)
+        milestones = programme.programme_milestones + [
+            m for project in projects for m in project.milestones.all()
+        ]
+        table = ProjectTable(projects, order_by="name")
+        RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
+        updates = list(published_updates().filter(programme=programme)[:5])
+        stamps = [programme.updated_at, *(p.updated_at for p in projects)]
+        stamps += [m.updated_at for m in milestones] + [u.updated_at for u in updates]
+        stamps += [item.target.updated_at for item in headline]
+        context.update(
+            {
+                "headline": headline,
+                "charts": {item.target.pk: target_chart(item, today) for item in headline},
+                "project_count": len(projects),
+                "projects_table": table,
+                "overdue": sorted(
+                    (m for m in milestones if m.overdue_on(today)), key=lambda m: m.planned_on
+                ),
+                "due_soon": sorted(
+                    (
+                        m
+                        for m in milestones
+                        if m.is_open and today <= m.planned_on <= today + DUE_SOON
+                    ),
+                    key=lambda m: m.planned_on,
+                ),
+                "updates": updates,
+                "last_updated": max(stamps),
+            }
+        )
         return context
+
+
+def programme_or_404(slug: str) -> Programme:
+    return get_object_or_404(Programme, slug=slug)
 
 
 class ProjectDetailView(DetailView):
@@ -65,15 +150,31 @@ class ProjectDetailView(DetailView):
 
     def get_object(self, queryset=None):
         return get_object_or_404(
-            Project.objects.with_status().prefetch_related("lead_organisations"),
+            Project.objects.with_status().prefetch_related("lead_organisations", "sources"),
             programme__slug=self.kwargs["programme"],
             slug=self.kwargs["project"],
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rating = self.object.computed_rating()
-        context["computed_rating"] = Rating(rating) if rating else None
+        project, today = self.object, timezone.localdate()
+        rating = project.computed_rating(today)
+        assessed = []
+        for target in project.targets.all():
+            target.programme = project.programme
+            assessed.append(TargetAssessment(target, *target.assess(today)))
+        context.update(
+            {
+                "programme": project.programme,
+                "computed_rating": Rating(rating) if rating else None,
+                "assessed": assessed,
+                "charts": {item.target.pk: target_chart(item, today) for item in assessed},
+                "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
+                "today": today,
+                "updates": published_updates().filter(project=project),
+                "changes": revisions.programme_changes(project.programme, project=project)[:20],
+            }
+        )
         return context
 
 
@@ -84,9 +185,37 @@ class TargetDetailView(DetailView):
     def get_queryset(self):
         return (
             Target.objects.filter(programme__slug=self.kwargs["programme"])
-            .select_related("programme", "project", "reported_equivalent_source")
-            .prefetch_related("measurements__source", "sources")
+            .with_status()
+            .select_related("project", "reported_equivalent_source")
+            .prefetch_related(
+                Prefetch("measurements__source"),
+                "sources",
+            )
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        target, today = self.object, timezone.localdate()
+        item = TargetAssessment(target, *target.assess(today))
+        first = target.history.order_by("history_date", "history_id").first()
+        original = (first.target_value, first.due_on) if first else None
+        revised = original is not None and original != (target.target_value, target.due_on)
+        context.update(
+            {
+                "programme": target.programme,
+                "item": item,
+                "chart": target_chart(item, today, original if revised else None),
+                "original": original if revised else None,
+                "series": target.series(today),
+                "measurements": sorted(
+                    target.measurements.all(), key=lambda m: m.as_of, reverse=True
+                ),
+                "not_at_current_rate": item.final.forecast_on is None
+                and item.final.status != progress.Status.ACHIEVED
+                and len([p for p in target.series(today) if p.on <= today]) >= 2,
+            }
+        )
+        return context
 
 
 class MilestoneDetailView(DetailView):
@@ -94,9 +223,83 @@ class MilestoneDetailView(DetailView):
     context_object_name = "milestone"
 
     def get_queryset(self):
-        return Milestone.objects.filter(Q(programme__slug=self.kwargs["programme"])).select_related(
-            "programme", "project", "evidence"
+        return (
+            Milestone.objects.filter(programme__slug=self.kwargs["programme"])
+            .with_slippage()
+            .select_related("programme", "project", "evidence")
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        milestone = self.object
+        context.update(
+            {
+                "programme": milestone.programme,
+                "project": milestone.project,
+                "history": revisions.milestone_changes(milestone),
+                "updates": published_updates().filter(milestones=milestone),
+            }
+        )
+        return context
+
+
+class MilestoneListView(SingleTableMixin, FilterView):
+    """Every milestone of a programme, filtered, sorted and paginated from the URL."""
+
+    template_name = "tracker/milestone_list.html"
+    table_class = MilestoneTable
+    filterset_class = MilestoneFilter
+    paginate_by = 50
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["programme"] = self.programme
+        return kwargs
+
+    def dispatch(self, request, *args, **kwargs):
+        self.programme = programme_or_404(kwargs["programme"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return (
+            Milestone.objects.filter(programme=self.programme)
+            .with_slippage()
+            .select_related("project__programme", "programme")
+            .order_by("planned_on", "pk")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["programme"] = self.programme
+        return context
+
+
+class SectorDetailView(DetailView):
+    template_name = "tracker/sector_detail.html"
+    context_object_name = "sector"
+    slug_url_kwarg = "sector"
+    queryset = Sector.objects.all()
+
+    def dispatch(self, request, *args, **kwargs):
+        self.programme = programme_or_404(kwargs["programme"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        projects = list(
+            Project.objects.filter(programme=self.programme, sector=self.object).with_status()
+        )
+        table = ProjectTable(projects, order_by="name")
+        RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
+        context.update({"programme": self.programme, "projects_table": table})
+        return context
+
+
+def changes(request: HttpRequest, programme: str) -> HttpResponse:
+    """What changed: every revision of a target or a milestone date, newest first."""
+    programme = programme_or_404(programme)
+    page = Paginator(revisions.programme_changes(programme), 50).get_page(request.GET.get("page"))
+    return render(request, "tracker/change_list.html", {"programme": programme, "page_obj": page})
 
 
 def methodology(request: HttpRequest) -> HttpResponse:

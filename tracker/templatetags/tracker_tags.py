@@ -1,9 +1,12 @@
 from decimal import Decimal
 
+import markdown as markdown_lib
+import nh3
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import translate_url
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info
 
 from tracker import formatting
@@ -44,3 +47,28 @@ def language_links(context: template.Context) -> list[dict]:
             }
         )
     return links
+
+
+@register.filter
+def markdown(text: str) -> str:
+    """Markdown from staff, sanitised (nh3) so no script or style reaches the page."""
+    html = markdown_lib.markdown(text or "", extensions=["sane_lists"])
+    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308
+
+
+@register.filter
+def value_of(value: Decimal | None, target) -> str:
+    """A target's value in its own terms: money with its currency, else the number and unit."""
+    if value is None or value == "":
+        return ""
+    if target.kind == "money":
+        return formatting.format_money(value, target.currency, get_language())
+    if target.kind == "count" and value != value.to_integral_value():
+        value = value.quantize(Decimal("0.1"))  # an expected count of 3.2, not 3.204
+    text = formatting.format_number(value, get_language())
+    return f"{text} {target.unit}".strip() if target.unit else text
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    return mapping.get(key)

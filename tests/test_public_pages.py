@@ -1,0 +1,277 @@
+"""The public pages as readers see them, for the real programme and for the demo data."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.test_pages import page_text
+from tracker import factories
+from tracker.models import Milestone, Programme, Project, Target
+
+YIZHUANG = "/{lang}/programmes/beijing-etown-ai/"
+
+
+def table_text(response) -> str:
+    """The text of the table rows only, not of the filter form above them."""
+    html = response.content.decode()
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("<tbody>", 1)[1]))
+
+
+DEMO = "/{lang}/programmes/demo-hub/"
+
+
+def demo_urls(lang: str = "en") -> list[str]:
+    programme = Programme.objects.get(slug="demo-hub")
+    project = Project.objects.get(programme=programme, slug="credit-risk-ai")
+    target = project.targets.first()
+    headline = programme.targets.filter(project__isnull=True).first()
+    milestone = project.milestones.order_by("pk").first()
+    base = DEMO.format(lang=lang)
+    return [
+        f"/{lang}/programmes/",
+        base,
+        f"{base}projects/{project.slug}/",
+        f"{base}targets/{target.pk}/",
+        f"{base}targets/{headline.pk}/",
+        f"{base}milestones/",
+        f"{base}milestones/?status=in_progress&window=overdue&sort=-planned_on",
+        f"{base}milestones/{milestone.pk}/",
+        f"{base}sectors/banking/",
+        f"{base}changes/",
+        f"/{lang}/methodology/",
+    ]
+
+
+def yizhuang_urls(lang: str = "en") -> list[str]:
+    base = YIZHUANG.format(lang=lang)
+    programme = Programme.objects.get(slug="beijing-etown-ai")
+    return [
+        base,
+        *(f"{base}targets/{t.pk}/" for t in programme.targets.all()),
+        f"{base}milestones/",
+        f"{base}milestones/{programme.milestones.get().pk}/",
+        f"{base}sectors/banking/",
+        f"{base}changes/",
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_every_page_answers_for_the_real_programme_and_the_demo(client, yizhuang, demo, lang):
+    for url in yizhuang_urls(lang) + demo_urls(lang):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert f'<html lang="{lang}">' in response.content.decode(), url
+
+
+@pytest.mark.django_db
+def test_yizhuang_dashboard_shows_the_gap_honestly(client, yizhuang, today):
+    text = page_text(client.get(YIZHUANG.format(lang="en")))
+    assert "0 of 10 projects publicly identified" in text
+    assert "No project of this programme has been publicly identified yet." in text
+    assert "Current value: no published measurement" in text
+    # Both ends of "three to five years" have passed with nothing published.
+    assert "Against the final date, Oct. 14, 2025: Missed" in text
+    assert "Against the earlier date, Oct. 14, 2023: Missed" in text
+    assert "Designated a national AI high-tech industrialisation base" in text
+    assert "No progress update has been published." in text
+
+
+@pytest.mark.django_db
+def test_yizhuang_dashboard_in_chinese(client, yizhuang, today):
+    text = page_text(client.get(YIZHUANG.format(lang="zh-hans")))
+    assert "计划10个项目，已公开披露0个" in text
+    assert "未达成" in text
+    assert "按最终截止日期（2025年10月14日）" in text
+    assert "不低于 500亿元" in text
+
+
+@pytest.mark.django_db
+def test_yizhuang_target_page_says_there_is_no_measurement(client, yizhuang):
+    target = Target.objects.get(programme=yizhuang, kind="money")
+    text = page_text(client.get(target.get_absolute_url()))
+    assert "No project has reported a value yet." in text
+    assert "No source states a baseline value" in text
+    assert "South China Morning Post" in text
+
+
+@pytest.mark.django_db
+def test_demo_dashboard_shows_statuses_projects_milestones_and_updates(client, demo):
+    text = page_text(client.get(DEMO.format(lang="en")))
+    assert "6 of 8 projects publicly identified" in text
+    assert "Demo: AI credit risk platform" in text
+    for words in ("On track", "Off track", "Overdue", "Due in the next 90 days"):
+        assert words in text
+    assert "Demo: quarterly update on" in text
+    assert "Demo: draft programme review" not in text, "drafts are not public"
+    assert "Demo data" in text
+
+
+@pytest.mark.django_db
+def test_demo_project_page_has_charts_timeline_updates_and_history(client, demo):
+    project = Project.objects.get(slug="credit-risk-ai")
+    html = client.get(project.get_absolute_url()).content.decode()
+    text = page_text(client.get(project.get_absolute_url()))
+    assert '<svg viewBox="0 0 640 300" role="img"' in html
+    assert "Computed rating" in text and "Declared rating" in text
+    assert "Demo: pilot in service" in text
+    assert "Demo: quarterly update on ai credit risk platform" in text
+    assert "Demo: supplier delivered the equipment late." in text, "the moved date's reason"
+
+
+@pytest.mark.django_db
+def test_target_page_has_chart_data_table_and_sources(client, demo):
+    target = Target.objects.get(project__slug="smart-signals")
+    html = client.get(target.get_absolute_url()).content.decode()
+    text = page_text(client.get(target.get_absolute_url()))
+    assert 'class="line-expected"' in html and 'class="line-measured"' in html
+    assert "Measurements, newest first" in text
+    rows = re.findall(r'<tr id="measurement-\d+">', html)
+    assert len(rows) == target.measurements.count() > 0
+    assert "Demo: illustrative progress report" in text
+
+
+@pytest.mark.django_db
+def test_revised_target_keeps_the_original_pledge_line(client, demo):
+    target = Target.objects.get(project__slug="imaging-ai")
+    original_due = target.due_on
+    target.target_value = Decimal("1500000000")
+    target.due_on = original_due + dt.timedelta(days=365)
+    target._change_reason = "Scope cut by the investor."
+    target.save()
+    html = client.get(target.get_absolute_url()).content.decode()
+    factories.MeasurementFactory(target=target, as_of=dt.date(2025, 6, 1), value=Decimal(1))
+    html = client.get(target.get_absolute_url()).content.decode()
+    assert 'class="line-pledge"' in html
+    assert "the original pledge was CN¥2 billion" in page_text(
+        client.get(target.get_absolute_url())
+    )
+    changes = page_text(client.get(f"{DEMO.format(lang='en')}changes/"))
+    assert "Scope cut by the investor." in changes
+    assert "CN¥2 billion" in changes and "CN¥1.5 billion" in changes
+
+
+@pytest.mark.django_db
+def test_milestone_page_shows_slippage_and_date_history(client, demo):
+    milestone = Milestone.objects.filter(
+        project__slug="credit-risk-ai", title_en="Demo: pilot in service"
+    ).get()
+    text = page_text(client.get(milestone.get_absolute_url()))
+    assert "First planned for" in text
+    assert "Planned date" in text and "Demo: supplier delivered the equipment late." in text
+    assert re.search(r"Slippage \d+ days", text)
+
+
+@pytest.mark.django_db
+def test_milestone_table_filters_sorts_and_keeps_state_in_the_url(client, demo, today):
+    base = f"{DEMO.format(lang='en')}milestones/"
+    everything = page_text(client.get(base))
+    completed = client.get(f"{base}?status=completed&sort=-planned_on")
+    text = page_text(completed)
+    assert "Demo: site and partners confirmed" in text
+    assert "Demo: full roll-out" not in text and "Demo: full roll-out" in everything
+    html = completed.content.decode()
+    assert 'aria-sort="descending"' in html
+    assert "status=completed" in html, "sort links keep the filter"
+    overdue = page_text(client.get(f"{base}?window=overdue"))
+    assert "Demo: pilot in service" in overdue and "Demo: full roll-out" not in overdue
+    by_project = table_text(client.get(f"{base}?project=city-brain"))
+    assert "Demo: City operations centre" in by_project
+    assert "Demo: AI credit risk platform" not in by_project
+
+
+@pytest.mark.django_db
+def test_empty_tables_say_so(client, yizhuang):
+    text = page_text(client.get(f"{YIZHUANG.format(lang='en')}milestones/?status=cancelled"))
+    assert "No milestone matches." in text
+
+
+BAD = [
+    ("/en/programmes/nowhere/", 404),
+    ("/en/programmes/beijing-etown-ai/projects/nothing/", 404),
+    ("/en/programmes/beijing-etown-ai/targets/999999/", 404),
+    ("/en/programmes/beijing-etown-ai/milestones/999999/", 404),
+    ("/en/programmes/beijing-etown-ai/sectors/no-such-sector/", 404),
+    ("/en/programmes/nowhere/milestones/", 404),
+    ("/en/programmes/nowhere/changes/", 404),
+    ("/en/programmes/nowhere/sectors/banking/", 404),
+    ("/en/programmes/beijing-etown-ai/milestones/?page=999", 404),
+    ("/en/programmes/beijing-etown-ai/milestones/?page=abc", 404),
+    ("/en/programmes/beijing-etown-ai/changes/?page=-1", 200),
+    ("/en/programmes/beijing-etown-ai/?sort=nonsense&page=zz", 200),
+    ("/en/programmes/beijing-etown-ai/milestones/?sort=%00%27", 200),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url", "status"), BAD)
+def test_bad_addresses_answer_not_found_never_an_error(client, yizhuang, url, status):
+    assert client.get(url).status_code == status
+
+
+@pytest.mark.django_db
+def test_junk_filter_values_answer_with_a_message(client, yizhuang):
+    response = client.get(
+        f"{YIZHUANG.format(lang='en')}milestones/?status=junk&project=nothing&window=7"
+    )
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Some filter values were not understood" in text
+    assert "Select a valid choice." in text
+
+
+def extra_data(programme: Programme, size: int) -> None:
+    """More of everything in the demo programme: projects, targets, measurements,
+    milestones (some moved), updates."""
+    sector = factories.SectorFactory(slug="banking")
+    for _ in range(size):
+        project = factories.ProjectFactory(programme=programme, sector=sector, is_demo=True)
+        project.lead_organisations.add(factories.OrganisationFactory(is_demo=True))
+        target = factories.TargetFactory(project=project, programme=programme, is_demo=True)
+        for day in range(size):
+            factories.MeasurementFactory(
+                target=target, as_of=dt.date(2025, 1, 1) + dt.timedelta(days=30 * day)
+            )
+        for _ in range(size):
+            milestone = factories.MilestoneFactory(project=project, programme=programme)
+            milestone.planned_on += dt.timedelta(days=40)
+            milestone.save()
+            update = factories.ProgressUpdateFactory(project=project, programme=programme)
+            update.milestones.add(milestone)
+
+
+def count_queries(client, urls: list[str]) -> dict[str, int]:
+    counts = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(queries)
+    return counts
+
+
+@pytest.mark.django_db
+def test_every_public_page_runs_at_most_15_queries_at_any_size(client, yizhuang, demo):
+    programme = Programme.objects.get(slug="demo-hub")
+    urls = demo_urls() + yizhuang_urls()
+    count_queries(client, urls)  # fill per-process caches first
+    small = count_queries(client, urls)
+    extra_data(programme, 6)
+    large = count_queries(client, urls)
+    assert max(large.values()) <= 15, large
+    grown = {url: (small[url], large[url]) for url in urls if small[url] != large[url]}
+    assert not grown, grown
+
+
+@pytest.mark.django_db
+def test_no_public_page_loads_anything_from_another_host(client, yizhuang, demo):
+    for url in demo_urls() + yizhuang_urls():
+        html = client.get(url).content.decode()
+        for match in re.finditer(
+            r'<(?:link|script|img|iframe|source|video|audio)\b[^>]*?(?:href|src)="([^"]*)"', html
+        ):
+            assert match.group(1).startswith("/"), (url, match.group(1))
+        assert "@import" not in html and "url(http" not in html

@@ -1,0 +1,81 @@
+"""The public tables (django-tables2): sortable, paginated, with an empty state."""
+
+import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from tracker.models import Milestone, Project, Rating
+
+TEMPLATE = "tracker/_table.html"
+
+
+def status_badge(css: str, label) -> str:
+    return format_html('<span class="status status-{}">{}</span>', css, label)
+
+
+class ProjectTable(tables.Table):
+    name = tables.Column(verbose_name=_("Project"), linkify=True)
+    sector = tables.Column(verbose_name=_("Sector"), order_by=("sector__name",))
+    lifecycle_status = tables.Column(verbose_name=_("Lifecycle status"))
+    computed = tables.Column(verbose_name=_("Computed rating"), empty_values=(), orderable=False)
+    declared_rating = tables.Column(verbose_name=_("Declared rating"))
+    due_on = tables.DateColumn(verbose_name=_("Due"), short=False)
+
+    class Meta:
+        model = Project
+        fields = ("name", "sector", "lifecycle_status", "computed", "declared_rating", "due_on")
+        template_name = TEMPLATE
+        empty_text = _("No project of this programme has been publicly identified yet.")
+        attrs = {"class": "data"}
+
+    def render_computed(self, record: Project) -> str:
+        rating = record.computed_rating()
+        if not rating:
+            return _("Unknown")
+        return format_html('<span class="rating rating-{}">{}</span>', rating, Rating(rating).label)
+
+    def render_declared_rating(self, record: Project) -> str:
+        return format_html(
+            '<span class="rating rating-{}">{}</span>',
+            record.declared_rating,
+            record.get_declared_rating_display(),
+        )
+
+
+class MilestoneTable(tables.Table):
+    title = tables.Column(verbose_name=_("Milestone"), linkify=True)
+    project = tables.Column(verbose_name=_("Project"), linkify=True, order_by=("project__name",))
+    planned_on = tables.DateColumn(verbose_name=_("Planned for"), short=False)
+    forecast_on = tables.DateColumn(verbose_name=_("Forecast for"), short=False)
+    completed_on = tables.DateColumn(verbose_name=_("Completed on"), short=False)
+    status = tables.Column(verbose_name=_("Status"))
+    slippage = tables.Column(verbose_name=_("Slippage (days)"), empty_values=(), orderable=False)
+
+    class Meta:
+        model = Milestone
+        fields = (
+            "title",
+            "project",
+            "planned_on",
+            "forecast_on",
+            "completed_on",
+            "status",
+            "slippage",
+        )
+        template_name = TEMPLATE
+        empty_text = _("No milestone matches.")
+        attrs = {"class": "data"}
+
+    def render_project(self, value) -> str:
+        return value.name
+
+    def render_status(self, record: Milestone) -> str:
+        if record.is_overdue:
+            return status_badge(
+                "missed", format_html("{} · {}", record.get_status_display(), _("Overdue"))
+            )
+        css = "achieved" if record.status == Milestone.Status.COMPLETED else "no_data"
+        return status_badge(css, record.get_status_display())
+
+    def render_slippage(self, record: Milestone) -> int:
+        return record.slippage_days()
