@@ -24,7 +24,13 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(VENV)/.dev-installed
+# The checkers the tests run in the browser and on the HTML (axe-core, vnu-jar). Their
+# install scripts are not run: vnu-jar's would fetch a Java, and the system's is used.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+test: $(VENV)/.dev-installed node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
@@ -46,4 +52,4 @@ messages: $(VENV)/.dev-installed
 	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore .venv
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles node_modules

@@ -1,0 +1,60 @@
+"""Every public page is valid HTML by the Nu HTML checker (npm's vnu-jar, system Java)."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.test_public_pages import demo_urls, yizhuang_urls
+
+VNU = (
+    Path(__file__).resolve().parents[1] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+)
+
+
+def require(condition: bool, reason: str) -> None:
+    if not condition:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (required in CI)")
+        pytest.skip(reason)
+
+
+@pytest.mark.django_db
+def test_every_public_page_is_valid_html(client, yizhuang, demo, tmp_path):
+    java = shutil.which("java")
+    require(java is not None, "no Java to run the Nu HTML checker")
+    require(VNU.exists(), "vnu-jar is not installed (npm ci)")
+    pages = {}
+    for lang in ("en", "zh-hans"):
+        for url in demo_urls(lang) + yizhuang_urls(lang):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            path = tmp_path / f"page{len(pages)}.html"
+            path.write_bytes(response.content)
+            pages[f"file:{path}"] = url
+    checked = subprocess.run(  # noqa: S603 (fixed arguments, our own files)
+        [
+            java,
+            "-jar",
+            str(VNU),
+            "--errors-only",
+            "--format",
+            "json",
+            *map(str, tmp_path.glob("*.html")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    messages = json.loads(checked.stderr or checked.stdout or '{"messages": []}')["messages"]
+    errors = [
+        (pages.get(m.get("url"), m.get("url")), m.get("lastLine"), m["message"])
+        for m in messages
+        if m["type"] == "error" or m.get("subType") == "fatal"
+    ]
+    assert len(pages) >= 30
+    assert not errors
