@@ -48,8 +48,8 @@ lock: $(VENV)/.dev-installed
 
 # Extract and compile the interface translations (needs gettext's msgfmt).
 messages: $(VENV)/.dev-installed
-	$(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore .venv --ignore staticfiles
-	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore .venv
+	$(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore .venv --ignore staticfiles --ignore node_modules --ignore tests
+	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore .venv --ignore node_modules
 
 clean:
 	rm -rf $(VENV) staticfiles node_modules

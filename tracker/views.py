@@ -134,6 +134,9 @@ class ProgrammeDetailView(DetailView):
                     key=lambda m: m.planned_on,
                 ),
                 "updates": updates,
+                "sectors": sorted(
+                    {p.sector for p in projects if p.sector}, key=lambda sector: sector.name
+                ),
                 "last_updated": max(stamps),
             }
         )
