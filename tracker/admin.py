@@ -6,17 +6,19 @@ those fields are edited on the record's own page, reached by the row's link.
 
 import itertools
 
-from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, ForeignKey, QuerySet
 from django.http import HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
+from tracker import services
 from tracker.formatting import format_money, format_number
+from tracker.forms import MilestoneForm, ProgressUpdateForm, TargetForm, TrackerForm
 from tracker.models import (
     Measurement,
     Milestone,
@@ -29,34 +31,69 @@ from tracker.models import (
     Source,
     Target,
 )
+from tracker.resources import MeasurementResource, MilestoneResource
+from tracker.scopes import programmes_for, projects_for, scope
 
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
 admin.site.index_title = _("Record progress")
 
 
-class ChangeReasonForm(forms.ModelForm):
-    """Every edit can say why; the reason is kept in the record's public history."""
-
-    change_reason = forms.CharField(
-        label=_("Reason for this change"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Shown in the history beside who made the change and when."),
-    )
+SCOPED = (Programme, Project, Target, Milestone, Measurement, ProgressUpdate)
 
 
-class TrackerAdmin(TranslationAdmin, SimpleHistoryAdmin):
-    form = ChangeReasonForm
+def scoped_choices(model, user) -> QuerySet:
+    """The records of `model` a person may attach things to."""
+    if model is Programme and not user.is_superuser:
+        # An editor's records belong to the programmes of their projects.
+        return (
+            Programme.objects.filter(pk__in=projects_for(user).values("programme"))
+            | programmes_for(user)
+        ).distinct()
+    return scope(model._default_manager.all(), user)
+
+
+class ScopedMixin:
+    """Lists, forms, choices, autocompletes and exports hold only what the person may
+    work on: another project's records are simply not there."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return scope(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model in SCOPED:
+            kwargs["queryset"] = scoped_choices(db_field.related_model, request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.related_model in SCOPED:
+            kwargs["queryset"] = scoped_choices(db_field.related_model, request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
+    form = TrackerForm
     list_per_page = 50
     readonly_fields = ("is_demo", "created_at", "updated_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.current_user = request.user
+        return form
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason", "").strip()
         if reason:
             obj._change_reason = reason
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        # Each inline row may carry its own reason.
+        for inline_form in formset.forms:
+            reason = (getattr(inline_form, "cleaned_data", None) or {}).get("change_reason")
+            if reason:
+                inline_form.instance._change_reason = reason.strip()
+        super().save_formset(request, form, formset, change)
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id) -> QuerySet:
         # As simple-history does, but naming the related rows to fetch: a bare
@@ -147,6 +184,8 @@ class SourceAdmin(TrackerAdmin):
 
 class ProgrammeTargetInline(TranslationTabularInline):
     model = Target
+    form = TargetForm
+    can_delete = False
     verbose_name = _("programme-level target")
     verbose_name_plural = _("programme-level targets")
     fields = (
@@ -159,6 +198,8 @@ class ProgrammeTargetInline(TranslationTabularInline):
         "due_earliest",
         "due_on",
         "rollup",
+        "change_reason",
+        "loaded_version",
     )
     extra = 0
     show_change_link = True
@@ -182,7 +223,7 @@ class ProgrammeAdmin(TrackerAdmin):
     list_select_related = ("host",)
     search_fields = ("name_en", "name_zh_hans", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
-    autocomplete_fields = ("designated_by", "host", "sources")
+    autocomplete_fields = ("designated_by", "host", "sources", "managers")
     inlines = [ProgrammeTargetInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -202,7 +243,9 @@ class SectorAdmin(TrackerAdmin):
 
 class ProjectTargetInline(TranslationTabularInline):
     model = Target
+    form = TargetForm
     fk_name = "project"
+    can_delete = False
     fields = (
         "title",
         "kind",
@@ -214,6 +257,8 @@ class ProjectTargetInline(TranslationTabularInline):
         "target_value",
         "due_earliest",
         "due_on",
+        "change_reason",
+        "loaded_version",
     )
     extra = 0
     show_change_link = True
@@ -221,8 +266,19 @@ class ProjectTargetInline(TranslationTabularInline):
 
 class ProjectMilestoneInline(TranslationTabularInline):
     model = Milestone
+    form = MilestoneForm
     fk_name = "project"
-    fields = ("title", "planned_on", "forecast_on", "completed_on", "status", "weight")
+    can_delete = False
+    fields = (
+        "title",
+        "planned_on",
+        "forecast_on",
+        "completed_on",
+        "status",
+        "weight",
+        "change_reason",
+        "loaded_version",
+    )
     extra = 0
     show_change_link = True
 
@@ -251,6 +307,13 @@ class ProjectAdmin(TrackerAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_status()
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not programmes_for(request.user).filter(pk=obj.programme_id):
+            # An editor works on the project; who edits it, and where, is the manager's call.
+            fields = (*fields, "programme", "slug", "editors")
+        return fields
+
     @admin.display(description=_("computed rating"))
     def computed_rating(self, obj: Project) -> str:
         rating = obj.computed_rating()
@@ -272,8 +335,23 @@ class MeasurementInline(admin.TabularInline):
         return super().get_queryset(request).select_related("source")
 
 
+class ScopedImportExportMixin(ImportExportMixin):
+    """Imports and exports see only the person's own projects."""
+
+    def get_resource_kwargs(self, request, *args, **kwargs):
+        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
+
+class NoDeleteMixin:
+    """What the public has seen is withdrawn with a reason, never deleted."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Target)
-class TargetAdmin(TrackerAdmin):
+class TargetAdmin(NoDeleteMixin, TrackerAdmin):
+    form = TargetForm
     list_display = (
         "title",
         "programme",
@@ -308,7 +386,8 @@ class TargetAdmin(TrackerAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(TrackerAdmin):
+class MeasurementAdmin(ScopedImportExportMixin, TrackerAdmin):
+    resource_classes = [MeasurementResource]
     list_display = ("target", "value_display", "as_of", "source", "demo")
     list_filter = ("target__programme", "target__kind", "is_demo")
     list_select_related = ("target", "source")
@@ -327,7 +406,9 @@ class MeasurementAdmin(TrackerAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(TrackerAdmin):
+class MilestoneAdmin(ScopedImportExportMixin, NoDeleteMixin, TrackerAdmin):
+    form = MilestoneForm
+    resource_classes = [MilestoneResource]
     list_display = (
         "title",
         "project",
@@ -363,17 +444,82 @@ class MilestoneAdmin(TrackerAdmin):
 
 @admin.register(ProgressUpdate)
 class ProgressUpdateAdmin(TrackerAdmin):
-    list_display = ("title", "programme", "project", "state", "author", "published_at", "demo")
+    """Editors write and submit; a manager of the programme publishes or returns."""
+
+    form = ProgressUpdateForm
+    change_form_template = "admin/tracker/progressupdate/change_form.html"
+    list_display = (
+        "title",
+        "programme",
+        "project",
+        "state",
+        "author",
+        "submitted_at",
+        "published_at",
+        "demo",
+    )
     list_filter = ("state", "programme", "is_demo")
     list_select_related = ("programme", "project", "author")
     search_fields = ("title_en", "title_zh_hans", "body_en", "body_zh_hans")
-    autocomplete_fields = (
-        "programme",
-        "project",
-        "author",
-        "reviewer",
-        "milestones",
-        "measurements",
-        "sources",
-    )
+    autocomplete_fields = ("programme", "project", "milestones", "measurements", "sources")
     date_hierarchy = "published_at"
+    workflow_fields = (
+        "state",
+        "author",
+        "submitted_at",
+        "reviewer",
+        "reviewed_at",
+        "published_at",
+    )
+
+    def can_review(self, request, obj) -> bool:
+        return obj is not None and services.can_review(request.user, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = (*super().get_readonly_fields(request, obj), *self.workflow_fields)
+        reviewing = self.can_review(request, obj) and obj.state == ProgressUpdate.State.SUBMITTED
+        return fields if reviewing else (*fields, "review_comment")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser or self.can_review(request, obj):
+            return True
+        # Once submitted, an update is the reviewer's until it is returned.
+        return obj.state in (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.state == ProgressUpdate.State.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+        steps = {
+            "_submit_for_review": lambda: services.update_submit(update=obj, by=request.user),
+            "_publish": lambda: services.update_publish(update=obj, by=request.user),
+            "_return": lambda: services.update_return(
+                update=obj, by=request.user, comment=form.cleaned_data.get("review_comment", "")
+            ),
+        }
+        for button, step in steps.items():
+            if button in request.POST:
+                try:
+                    step()
+                except services.WorkflowError as error:
+                    messages.error(request, str(error))
+                else:
+                    messages.success(request, obj.get_state_display())
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(
+            {
+                "can_submit": obj is None
+                or obj.state in (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED),
+                "can_review": self.can_review(request, obj)
+                and obj.state == ProgressUpdate.State.SUBMITTED,
+            }
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -193,6 +193,13 @@ class Programme(TrackedModel):
         help_text=_("A target whose newest measurement is older than this is shown as stale."),
     )
     sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("programme managers"),
+        related_name="managed_programmes",
+        blank=True,
+        help_text=_("They review and publish updates, and may revise targets."),
+    )
 
     history = HistoricalRecords(m2m_fields=[sources])
     objects = ProgrammeQuerySet.as_manager()
@@ -278,6 +285,8 @@ class Programme(TrackedModel):
         today = today or timezone.localdate()
         result = []
         for target in self.headline_targets:
+            if target.withdrawn_on:
+                continue
             target.programme = self  # so roll-ups read the projects fetched with it
             result.append(TargetAssessment(target, *target.assess(today)))
         return result
@@ -434,7 +443,9 @@ class Project(TrackedModel):
     def computed_rating(self, today: dt.date | None = None) -> str:
         """Green, amber or red by the rule in progress.project_rating ("" when unknown)."""
         today = today or timezone.localdate()
-        assessments = [target.assess(today)[0] for target in self.targets.all()]
+        assessments = [
+            target.assess(today)[0] for target in self.targets.all() if not target.withdrawn_on
+        ]
         milestones = [m for m in self.milestones.all() if m.is_open]
         overdue = sum(1 for m in milestones if m.overdue_on(today))
         return progress.project_rating(assessments, overdue, len(milestones))
@@ -471,13 +482,13 @@ class TargetAssessment:
 class TargetQuerySet(models.QuerySet):
     def with_measurements(self) -> TargetQuerySet:
         return self.select_related("programme").prefetch_related(
-            Prefetch("measurements", queryset=Measurement.objects.order_by("as_of", "pk"))
+            Prefetch("measurements", queryset=Measurement.objects.public().order_by("as_of", "pk"))
         )
 
     def with_status(self) -> TargetQuerySet:
         """Targets ready to be assessed, roll-ups included, in a fixed number of queries."""
         return self.prefetch_related(
-            Prefetch("measurements", queryset=Measurement.objects.order_by("as_of", "pk")),
+            Prefetch("measurements", queryset=Measurement.objects.public().order_by("as_of", "pk")),
             Prefetch(
                 "programme",
                 queryset=Programme.objects.prefetch_related(
@@ -591,6 +602,13 @@ class Target(ProjectPart, TrackedModel):
         blank=True,
     )
     sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+    withdrawn_on = models.DateField(
+        _("withdrawn on"),
+        null=True,
+        blank=True,
+        help_text=_("Instead of deleting what the public has seen: it stays on record."),
+    )
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     history = HistoricalRecords(m2m_fields=[sources])
     objects = TargetQuerySet.as_manager()
@@ -600,6 +618,11 @@ class Target(ProjectPart, TrackedModel):
         verbose_name_plural = _("targets")
         ordering = ["programme", "project", "due_on", "title"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | ~Q(withdrawal_reason=""),
+                name="target_withdrawal_has_reason",
+                violation_error_message=_("A withdrawal needs a reason."),
+            ),
             models.CheckConstraint(
                 condition=Q(target_value__gte=0),
                 name="target_value_not_negative",
@@ -707,6 +730,8 @@ class Target(ProjectPart, TrackedModel):
             )
         if self.kind == self.Kind.MONEY and not self.currency:
             errors["currency"] = _("A money target needs a currency.")
+        if self.withdrawn_on and not self.withdrawal_reason.strip():
+            errors["withdrawal_reason"] = _("A withdrawal needs a reason.")
         if self.reported_equivalent_value is not None:
             if self.reported_equivalent_value < 0:
                 errors["reported_equivalent_value"] = _("An amount cannot be negative.")
@@ -716,6 +741,18 @@ class Target(ProjectPart, TrackedModel):
                 errors["reported_equivalent_source"] = _("Give the source that reported it.")
         if errors:
             raise ValidationError(errors)
+
+
+class MeasurementQuerySet(models.QuerySet):
+    def public(self) -> MeasurementQuerySet:
+        """Measurements recorded with an update become public when it is published."""
+        unpublished = ProgressUpdate.objects.filter(measurements=OuterRef("pk")).exclude(
+            state=ProgressUpdate.State.PUBLISHED
+        )
+        published = ProgressUpdate.objects.filter(
+            measurements=OuterRef("pk"), state=ProgressUpdate.State.PUBLISHED
+        )
+        return self.filter(~Exists(unpublished) | Exists(published))
 
 
 class Measurement(TrackedModel):
@@ -737,6 +774,7 @@ class Measurement(TrackedModel):
     note = models.TextField(_("note"), blank=True)
 
     history = HistoricalRecords()
+    objects = MeasurementQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("measurement")
@@ -830,6 +868,13 @@ class Milestone(ProjectPart, TrackedModel):
         null=True,
         blank=True,
     )
+    withdrawn_on = models.DateField(
+        _("withdrawn on"),
+        null=True,
+        blank=True,
+        help_text=_("Instead of deleting what the public has seen: it stays on record."),
+    )
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
     history = HistoricalRecords()
     objects = MilestoneQuerySet.as_manager()
@@ -849,6 +894,11 @@ class Milestone(ProjectPart, TrackedModel):
                 ),
             ),
             models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | ~Q(withdrawal_reason=""),
+                name="milestone_withdrawal_has_reason",
+                violation_error_message=_("A withdrawal needs a reason."),
+            ),
+            models.CheckConstraint(
                 condition=Q(weight__gte=1),
                 name="milestone_weight_positive",
                 violation_error_message=_("The weight must be at least 1."),
@@ -865,10 +915,13 @@ class Milestone(ProjectPart, TrackedModel):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS)
+        return not self.withdrawn_on and self.status in (
+            self.Status.PLANNED,
+            self.Status.IN_PROGRESS,
+        )
 
     def overdue_on(self, today: dt.date) -> bool:
-        return progress.milestone_overdue(
+        return not self.withdrawn_on and progress.milestone_overdue(
             planned_on=self.planned_on,
             completed_on=self.completed_on,
             status=self.status,
@@ -911,6 +964,8 @@ class Milestone(ProjectPart, TrackedModel):
             )
         if self.completed_on and self.completed_on > timezone.localdate():
             errors["completed_on"] = _("A milestone cannot be completed in the future.")
+        if self.withdrawn_on and not self.withdrawal_reason.strip():
+            errors["withdrawal_reason"] = _("A withdrawal needs a reason.")
         if errors:
             raise ValidationError(errors)
 
@@ -953,6 +1008,11 @@ class ProgressUpdate(ProjectPart, TrackedModel):
         null=True,
         blank=True,
     )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(
+        _("reviewer's comment"), blank=True, help_text=_("Required when an update is returned.")
+    )
     milestones = models.ManyToManyField(
         Milestone, verbose_name=_("milestones"), related_name="updates", blank=True
     )
@@ -966,6 +1026,7 @@ class ProgressUpdate(ProjectPart, TrackedModel):
     class Meta:
         verbose_name = _("progress update")
         verbose_name_plural = _("progress updates")
+        permissions = [("publish_progressupdate", _("Can publish or return progress updates"))]
         ordering = ["-published_at", "-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -975,6 +1036,11 @@ class ProgressUpdate(ProjectPart, TrackedModel):
                 violation_error_message=_(
                     "A published update needs a publication time, and only a published one has it."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="returned") | ~Q(review_comment=""),
+                name="update_returned_has_comment",
+                violation_error_message=_("A returned update needs the reviewer's comment."),
             ),
         ]
 
@@ -993,6 +1059,26 @@ class ProgressUpdate(ProjectPart, TrackedModel):
             errors["published_at"] = _("Only a published update has a publication time.")
         if errors:
             raise ValidationError(errors)
+
+
+class ReminderLog(models.Model):
+    """One digest per person per day, however often the reminder job runs."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE
+    )
+    sent_on = models.DateField(_("sent on"))
+    items = models.PositiveIntegerField(_("items in the digest"))
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "sent_on"], name="one_reminder_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.sent_on}"
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.

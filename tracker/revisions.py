@@ -26,13 +26,15 @@ TARGET_FIELDS = {
     "due_earliest": _("Earlier due date"),
     "title_en": _("Scope (title)"),
     "description_en": _("Scope (description)"),
+    "withdrawn_on": _("Withdrawn"),
 }
-MILESTONE_DATE_FIELDS = {"planned_on": _("Planned date")}
+MILESTONE_DATE_FIELDS = {"planned_on": _("Planned date"), "withdrawn_on": _("Withdrawn")}
 MILESTONE_FIELDS = {
     "planned_on": _("Planned date"),
     "forecast_on": _("Forecast date"),
     "completed_on": _("Completion date"),
     "status": _("Status"),
+    "withdrawn_on": _("Withdrawn"),
 }
 
 

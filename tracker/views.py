@@ -134,6 +134,7 @@ class ProgrammeDetailView(DetailView):
                     key=lambda m: m.planned_on,
                 ),
                 "updates": updates,
+                "withdrawn": [t for t in programme.headline_targets if t.withdrawn_on],
                 "sectors": sorted(
                     {p.sector for p in projects if p.sector}, key=lambda sector: sector.name
                 ),
@@ -164,6 +165,8 @@ class ProjectDetailView(DetailView):
         rating = project.computed_rating(today)
         assessed = []
         for target in project.targets.all():
+            if target.withdrawn_on:
+                continue
             target.programme = project.programme
             assessed.append(TargetAssessment(target, *target.assess(today)))
         context.update(
@@ -171,6 +174,7 @@ class ProjectDetailView(DetailView):
                 "programme": project.programme,
                 "computed_rating": Rating(rating) if rating else None,
                 "assessed": assessed,
+                "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,

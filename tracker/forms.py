@@ -1,0 +1,133 @@
+"""Admin forms: every edit may say why, some must, and a stale form never overwrites."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+
+class TrackerForm(forms.ModelForm):
+    """Keeps the reason for a change, and refuses a save made from an outdated form."""
+
+    # Fields whose change is public and needs a stated reason.
+    reason_fields: tuple[str, ...] = ()
+
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown in the history beside who made the change and when."),
+    )
+    loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and getattr(self.instance, "updated_at", None):
+            self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        self.refuse_if_stale(cleaned.get("loaded_version"))
+        changed = [name for name in self.changed_data if name in self.reason_fields]
+        if self.instance.pk and changed and not cleaned.get("change_reason", "").strip():
+            labels = ", ".join(str(self.fields[name].label) for name in changed)
+            self.add_error(
+                "change_reason",
+                _("Changing %(fields)s is shown to the public: give the reason.")
+                % {"fields": labels},
+            )
+        return cleaned
+
+    def refuse_if_stale(self, loaded: str | None) -> None:
+        """If someone saved this record after this form was loaded, say what they changed
+        and refuse, so that nothing is overwritten silently."""
+        if not self.instance.pk or not loaded:
+            return
+        loaded_at = parse_datetime(loaded)
+        model = type(self.instance)
+        current = model.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True)
+        if loaded_at is None or not current or current[0] <= loaded_at:
+            return
+        history = self.instance.history.order_by("history_date", "history_id")
+        before = history.filter(history_date__lte=loaded_at).last()
+        since = list(history.filter(history_date__gt=loaded_at))
+        who = sorted({str(record.history_user or _("someone")) for record in since})
+        changes = []
+        if before is not None and since:
+            for change in since[-1].diff_against(before).changes:
+                field = model._meta.get_field(change.field)
+                changes.append(f"{capfirst(field.verbose_name)}: {change.old} → {change.new}")
+        raise forms.ValidationError(
+            _(
+                "While you were editing, %(who)s saved this record (last at %(when)s). "
+                "Changed meanwhile: %(changes)s. Your changes were not saved: reload the "
+                "page to see the current version, then make them again."
+            )
+            % {
+                "who": ", ".join(who),
+                "when": date_format(localtime(current[0]), "DATETIME_FORMAT"),
+                "changes": "; ".join(changes) or _("no visible field"),
+            },
+            code="stale",
+        )
+
+
+class ProjectPartForm(TrackerForm):
+    """A target, milestone or update: the programme follows from the project."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "programme" in self.fields:
+            self.fields["programme"].required = False
+            self.fields["programme"].help_text = _("Filled in from the project when empty.")
+
+    def clean(self):
+        cleaned = super().clean()
+        project, programme = cleaned.get("project"), cleaned.get("programme")
+        if "programme" in self.fields and not project and not programme:
+            self.add_error("programme", _("Give the project, or the programme it belongs to."))
+        user = getattr(self, "current_user", None)
+        if user is not None and not project and programme and "project" in self.fields:
+            from tracker.scopes import is_manager_of
+
+            if not is_manager_of(user, programme):
+                self.add_error(
+                    "project",
+                    _(
+                        "Only a manager of the programme can record something for the whole "
+                        "programme: choose one of your projects."
+                    ),
+                )
+        return cleaned
+
+
+class TargetForm(ProjectPartForm):
+    reason_fields = (
+        "target_value",
+        "due_on",
+        "due_earliest",
+        "title_en",
+        "title_zh_hans",
+        "description_en",
+        "description_zh_hans",
+        "withdrawn_on",
+    )
+
+
+class MilestoneForm(ProjectPartForm):
+    reason_fields = ("planned_on", "withdrawn_on")
+
+
+class ProgressUpdateForm(ProjectPartForm):
+    def clean(self):
+        cleaned = super().clean()
+        if "_return" in self.data and not (cleaned.get("review_comment") or "").strip():
+            self.add_error(
+                "review_comment", _("Say what needs changing: a returned update needs a comment.")
+            )
+        return cleaned
