@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+from django import forms
 from django.db.models import Model
 
 
@@ -33,6 +34,10 @@ def _add_form(data: dict, form) -> None:
             data[f"{bound.html_name}_0"] = value.date().isoformat()
             data[f"{bound.html_name}_1"] = value.time().isoformat(timespec="seconds")
             continue
+        if value is None and isinstance(
+            bound.field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField
+        ):
+            continue  # an empty multiple choice posts nothing
         post = _as_post_value(value)
         if post is not None:
             data[bound.html_name] = post

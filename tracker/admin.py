@@ -7,8 +7,9 @@ those fields are edited on the record's own page, reached by the row's link.
 import itertools
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, ForeignKey, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
@@ -80,6 +81,19 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
         form = super().get_form(request, obj, **kwargs)
         form.current_user = request.user
         return form
+
+    def _in_scope_or_404(self, request, object_id) -> None:
+        # simple-history would fall back to the history of a record outside the list.
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._in_scope_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason", "").strip()
@@ -307,12 +321,22 @@ class ProjectAdmin(TrackerAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_status()
 
+    def is_editor_only(self, request, obj) -> bool:
+        return obj is not None and not programmes_for(request.user).filter(pk=obj.programme_id)
+
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        if obj is not None and not programmes_for(request.user).filter(pk=obj.programme_id):
+        if self.is_editor_only(request, obj):
             # An editor works on the project; who edits it, and where, is the manager's call.
             fields = (*fields, "programme", "slug", "editors")
         return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return (
+            {}
+            if self.is_editor_only(request, obj)
+            else super().get_prepopulated_fields(request, obj)
+        )
 
     @admin.display(description=_("computed rating"))
     def computed_rating(self, obj: Project) -> str:

@@ -53,10 +53,11 @@ class TrackerForm(forms.ModelForm):
         current = model.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True)
         if loaded_at is None or not current or current[0] <= loaded_at:
             return
+        # Each historical record keeps the `updated_at` of the save that made it.
         history = self.instance.history.order_by("history_date", "history_id")
-        before = history.filter(history_date__lte=loaded_at).last()
-        since = list(history.filter(history_date__gt=loaded_at))
-        who = sorted({str(record.history_user or _("someone")) for record in since})
+        before = history.filter(updated_at__lte=loaded_at).last()
+        since = list(history.filter(updated_at__gt=loaded_at))
+        who = sorted({str(r.history_user) for r in since if r.history_user}) or [_("someone")]
         changes = []
         if before is not None and since:
             for change in since[-1].diff_against(before).changes:

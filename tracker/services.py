@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tracker.models import DEMO_MODELS, ProgressUpdate
+from tracker.progress import Status
 
 
 def upsert(
@@ -111,3 +112,43 @@ def update_return(*, update: ProgressUpdate, by, comment: str) -> ProgressUpdate
     update._history_user = by
     update.save()
     return update
+
+
+def work_for(user, today) -> dict:
+    """What waits for one person: overdue milestones and stale targets in their
+    projects, updates returned to them, and updates waiting for their review."""
+    from tracker.scopes import programmes_for, projects_for
+
+    projects = list(projects_for(user).with_status().order_by("programme", "name"))
+    overdue = [m for p in projects for m in p.milestones.all() if m.overdue_on(today)]
+    stale = [
+        t
+        for p in projects
+        for t in p.targets.all()
+        if not t.withdrawn_on and t.assess(today)[0].status == Status.STALE
+    ]
+    returned = list(ProgressUpdate.objects.filter(author=user, state=ProgressUpdate.State.RETURNED))
+    to_review = []
+    if user.has_perm("tracker.publish_progressupdate"):
+        to_review = list(
+            ProgressUpdate.objects.filter(
+                programme__in=programmes_for(user), state=ProgressUpdate.State.SUBMITTED
+            ).select_related("project")
+        )
+    rows = [
+        {
+            "project": p,
+            "overdue": sum(1 for m in overdue if m.project_id == p.pk),
+            "stale": sum(1 for t in stale if t.project_id == p.pk),
+        }
+        for p in projects
+    ]
+    return {
+        "projects": projects,
+        "rows": rows,
+        "overdue": overdue,
+        "stale": stale,
+        "returned": returned,
+        "to_review": to_review,
+        "count": len(overdue) + len(stale) + len(returned) + len(to_review),
+    }
