@@ -89,21 +89,28 @@ def test_worked_example_from_the_methodology_page():
     assert a.status == Status.NEEDS_ACCELERATION
 
 
+AFTER_DUE = dt.date(2025, 6, 1)
+NO_LIMIT = {"stale_after": None}
+ANY_AGE = {"stale_after": dt.timedelta(0)}  # every measurement older than today is stale
 PRECEDENCE = {
-    # (measurements, today, expected status, the rule it wins over)
-    "achieved beats missed": ([p("2025-03-01", 100)], dt.date(2025, 6, 1), Status.ACHIEVED),
-    "achieved beats stale": ([p("2021-01-01", 100)], HALFWAY, Status.ACHIEVED),
-    "missed beats no data": ([], dt.date(2025, 6, 1), Status.MISSED),
-    "missed beats stale": ([p("2021-01-01", 10)], dt.date(2025, 6, 1), Status.MISSED),
-    "no data beats the ratio": ([p("2023-01-01", 60)], HALFWAY, Status.NO_DATA),
-    "stale beats a good ratio": ([p("2021-06-01", 90)], HALFWAY, Status.STALE),
+    # (measurements, today, assess() keywords, expected status)
+    "achieved beats missed": ([p("2025-03-01", 100)], AFTER_DUE, {}, Status.ACHIEVED),
+    "achieved beats stale": ([p("2021-01-01", 100)], HALFWAY, {}, Status.ACHIEVED),
+    "missed beats no data": ([], AFTER_DUE, {}, Status.MISSED),
+    "missed beats stale": ([p("2021-01-01", 10)], AFTER_DUE, {}, Status.MISSED),
+    "missed beats a good ratio": ([p("2024-12-31", 99)], AFTER_DUE, NO_LIMIT, Status.MISSED),
+    "no data beats stale": ([p("2023-01-01", 60)], HALFWAY, ANY_AGE, Status.NO_DATA),
+    "no data beats the ratio": ([p("2023-01-01", 60)], HALFWAY, {}, Status.NO_DATA),
+    "stale beats a good ratio": ([p("2021-06-01", 90)], HALFWAY, {}, Status.STALE),
+    "stale beats moving away": ([p("2021-06-01", -5)], HALFWAY, {}, Status.STALE),
+    "the same values without a limit": ([p("2021-06-01", 90)], HALFWAY, NO_LIMIT, Status.ON_TRACK),
 }
 
 
 @pytest.mark.parametrize("case", PRECEDENCE.values(), ids=PRECEDENCE.keys())
 def test_the_first_rule_that_holds_decides(case):
-    measurements, today, status = case
-    assert run(measurements, today=today).status == status
+    measurements, today, keywords, status = case
+    assert run(measurements, today=today, **keywords).status == status
 
 
 def test_stale_limit_none_means_never_stale():
@@ -138,6 +145,29 @@ def test_at_most_ratio_is_positive_when_falling_as_planned():
         [p("2022-07-02", 80)], target=D(60), comparator="at_most", baseline=p("2020-01-01", 100)
     )
     assert result.ratio == pytest.approx(D(1), rel=D("0.01"))
+
+
+def test_at_most_worked_example_from_the_brief():
+    """Must fall from 100 to 60 over 1000 days; at 80 halfway it is exactly on the line."""
+    start = dt.date(2020, 1, 1)
+    result = assess(
+        baseline=Point(start, D(100)),
+        target=D(60),
+        due=start + dt.timedelta(days=1000),
+        comparator="at_most",
+        measurements=[Point(start + dt.timedelta(days=500), D(80))],
+        today=start + dt.timedelta(days=500),
+    )
+    assert (result.expected, result.ratio, result.status) == (D(80), D(1), Status.ON_TRACK)
+
+
+def test_a_baseline_on_the_due_date_expects_the_target_without_dividing_by_zero():
+    result = run([p("2025-01-01", 96)], today=DUE, baseline=Point(DUE, D(0)))
+    assert (result.expected, result.ratio, result.status) == (
+        HUNDRED,
+        D("0.96"),
+        Status.ON_TRACK,
+    )
 
 
 def test_measurement_dated_in_the_future_is_ignored():
@@ -259,6 +289,22 @@ SLIPPAGE = {
     ),
     "forecast beyond the plan": ("2024-06-01", "2024-06-01", "2024-06-11", None, "2024-05-01", 10),
     "open and overdue slips daily": ("2024-06-01", "2024-06-01", None, None, "2024-06-21", 20),
+    "forecast earlier than the moved date": (
+        "2024-06-01",
+        "2024-09-01",
+        "2024-08-01",
+        None,
+        "2024-07-01",
+        61,
+    ),
+    "overdue with a forecast already past": (
+        "2024-06-01",
+        "2024-06-01",
+        "2024-06-11",
+        None,
+        "2024-07-01",
+        30,
+    ),
 }
 
 
@@ -348,45 +394,51 @@ values = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False)
 
 
 @settings(max_examples=60, deadline=None)
-@given(today=dates, low=values, high=values)
-def test_ratio_grows_with_the_actual_value(today, low, high):
+@given(
+    elapsed=st.integers(min_value=1, max_value=(DUE - START).days),
+    low=st.decimals(min_value=-(10**9), max_value=10**9, places=2),
+    high=st.decimals(min_value=-(10**9), max_value=10**9, places=2),
+)
+def test_ratio_grows_with_the_actual_value(elapsed, low, high):
+    # Between the baseline and the due date, below a target no value reaches,
+    # the ratio is always defined, so every example compares two ratios.
     low, high = sorted((low, high))
-    baseline = Point(START, D(0))
-    first = assess(
-        baseline=baseline,
-        target=D("2e9"),
-        due=DUE,
-        comparator="at_least",
-        measurements=[Point(today, low)],
-        today=today,
-        stale_after=None,
-    )
-    second = assess(
-        baseline=baseline,
-        target=D("2e9"),
-        due=DUE,
-        comparator="at_least",
-        measurements=[Point(today, high)],
-        today=today,
-        stale_after=None,
-    )
-    if first.ratio is not None and second.ratio is not None:
-        assert second.ratio >= first.ratio
+    today = START + dt.timedelta(days=elapsed)
+
+    def ratio(value: Decimal) -> Decimal:
+        return assess(
+            baseline=BASE,
+            target=D("2e9"),
+            due=DUE,
+            comparator="at_least",
+            measurements=[Point(today, value)],
+            today=today,
+        ).ratio
+
+    assert ratio(high) >= ratio(low)
 
 
 @settings(max_examples=60, deadline=None)
-@given(target=values, excess=values, measured_on=dates, today=dates)
-def test_a_target_met_is_achieved_whatever_the_date(target, excess, measured_on, today):
+@given(
+    target=values,
+    excess=values,
+    measured_on=dates,
+    today=dates,
+    comparator=st.sampled_from(["at_least", "at_most"]),
+)
+def test_a_target_met_is_achieved_whatever_the_date(target, excess, measured_on, today, comparator):
     measured_on, today = sorted((measured_on, today))
+    value = target + excess if comparator == "at_least" else target - excess
     result = assess(
         baseline=BASE,
         target=target,
         due=DUE,
-        comparator="at_least",
-        measurements=[Point(measured_on, target + excess)],
+        comparator=comparator,
+        measurements=[Point(measured_on, value)],
         today=today,
     )
     assert result.status == Status.ACHIEVED
+    assert result.forecast_on is None
 
 
 @settings(max_examples=80, deadline=None)
@@ -424,12 +476,16 @@ def test_shifting_every_date_by_the_same_amount_changes_no_status(
     per_day=st.integers(min_value=1, max_value=1000),
     count=st.integers(min_value=2, max_value=6),
     days_to_target=st.integers(min_value=1, max_value=5000),
+    comparator=st.sampled_from(["at_least", "at_most"]),
 )
 def test_forecast_of_points_on_an_exact_line_is_the_crossing_date(
-    start, step, per_day, count, days_to_target
+    start, step, per_day, count, days_to_target, comparator
 ):
+    # A rising line for at_least, a falling one for at_most.
+    sign = 1 if comparator == "at_least" else -1
     points = [
-        Point(start + dt.timedelta(days=i * step), D(per_day * i * step)) for i in range(count)
+        Point(start + dt.timedelta(days=i * step), D(sign * per_day * i * step))
+        for i in range(count)
     ]
-    target = D(per_day * days_to_target)
-    assert forecast(points, target, "at_least") == start + dt.timedelta(days=days_to_target)
+    target = D(sign * per_day * days_to_target)
+    assert forecast(points, target, comparator) == start + dt.timedelta(days=days_to_target)

@@ -190,7 +190,8 @@ def assess_range(
 def milestone_overdue(
     *, planned_on: dt.date, completed_on: dt.date | None, status: str, today: dt.date
 ) -> bool:
-    return status in ("planned", "in_progress") and completed_on is None and planned_on < today
+    done = status in ("completed", "cancelled") or completed_on is not None
+    return not done and planned_on < today
 
 
 def slippage_days(
@@ -201,15 +202,17 @@ def slippage_days(
     completed_on: dt.date | None,
     today: dt.date,
 ) -> int:
-    """Days between the first planned date and the date the milestone was, or is now
-    expected to be, done. A deadline moved later still counts as slipped."""
+    """Days between the first planned date and the latest known date: the completion
+    date if done, else the forecast if given, else the planned date. Never negative.
+
+    Counting from the first planned date, not the current one, means a deadline moved
+    later still counts as slipped."""
     if completed_on is not None:
-        latest = completed_on
-    else:
-        latest = max(planned_on, forecast_on or planned_on)
-        if latest < today:
-            # Open and past every date given: it slips a day with every day.
-            latest = today
+        return max(0, (completed_on - first_planned_on).days)
+    latest = forecast_on or planned_on
+    if planned_on < today:
+        # Open and overdue: it slips a day with every day that passes.
+        latest = max(latest, today)
     return max(0, (latest - first_planned_on).days)
 
 

@@ -40,11 +40,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "simple_history",
     "django_tables2",
     "django_filters",
     "import_export",
     "axes",
+    "ninja",
     "tracker",
 ]
 

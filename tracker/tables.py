@@ -28,6 +28,15 @@ class ProjectTable(tables.Table):
         empty_text = _("No project of this programme has been publicly identified yet.")
         attrs = {"class": "data"}
 
+    def value_computed(self, record: Project) -> str:
+        return record.computed_rating()
+
+    def value_declared_rating(self, record: Project) -> str:
+        return record.declared_rating
+
+    def value_name(self, record: Project) -> str:
+        return record.name
+
     def render_computed(self, record: Project) -> str:
         rating = record.computed_rating()
         if not rating:
@@ -69,6 +78,12 @@ class MilestoneTable(tables.Table):
     def render_project(self, value) -> str:
         return value.name
 
+    def value_project(self, value) -> str:
+        return value.slug if value else ""
+
+    def value_status(self, record: Milestone) -> str:
+        return record.status
+
     def render_status(self, record: Milestone) -> str:
         if record.is_overdue:
             return status_badge(
@@ -79,3 +94,40 @@ class MilestoneTable(tables.Table):
 
     def render_slippage(self, record: Milestone) -> int:
         return record.slippage_days()
+
+
+class MeasurementTable(tables.Table):
+    """For downloads of a target's data: one row a measurement."""
+
+    as_of = tables.DateColumn(verbose_name=_("As of"), format="Y-m-d")
+    value = tables.Column(verbose_name=_("Value"))
+    unit = tables.Column(verbose_name=_("Unit"), empty_values=(), accessor="target")
+    source = tables.Column(verbose_name=_("Source"))
+    source_url = tables.Column(verbose_name=_("Address"), accessor="source__url")
+    note = tables.Column(verbose_name=_("Note"))
+
+    class Meta:
+        template_name = TEMPLATE
+
+    def value_unit(self, record) -> str:
+        target = record.target
+        return target.currency if target.kind == "money" else target.unit
+
+    def value_source(self, record) -> str:
+        return record.source.title if record.source_id else ""
+
+
+class ChangeTable(tables.Table):
+    """For downloads of the What changed log."""
+
+    when = tables.DateTimeColumn(verbose_name=_("Date"), format="c")
+    kind = tables.Column(verbose_name=_("Record"))
+    subject = tables.Column(verbose_name=_("Target or milestone"))
+    what = tables.Column(verbose_name=_("What changed"))
+    old = tables.Column(verbose_name=_("Old value"))
+    new = tables.Column(verbose_name=_("New value"))
+    reason = tables.Column(verbose_name=_("Reason given"))
+    url = tables.Column(verbose_name=_("Address"))
+
+    class Meta:
+        template_name = TEMPLATE

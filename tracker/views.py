@@ -4,10 +4,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.export import ExportMixin, TableExport
 
 from tracker import charts, progress, revisions
 from tracker.filters import MilestoneFilter
@@ -23,9 +26,45 @@ from tracker.models import (
     Target,
     TargetAssessment,
 )
-from tracker.tables import MilestoneTable, ProjectTable
+from tracker.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 
 DUE_SOON = dt.timedelta(days=90)
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+
+
+def export_or_none(request: HttpRequest, table, name: str) -> HttpResponse | None:
+    """The table as a download when ?_export=csv|xlsx|json asks for one."""
+    fmt = request.GET.get("_export")
+    if fmt is None:
+        return None
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponse(
+            _("Downloads come as csv, xlsx or json."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    return TableExport(fmt, table).response(filename=f"{name}.{fmt}")
+
+
+def badge_context(request: HttpRequest, badge: str, alt: str) -> dict:
+    """A badge and the code to embed it, with absolute addresses for other sites."""
+    return {
+        "badge": badge,
+        "badge_alt": alt,
+        "badge_url": request.build_absolute_uri(badge),
+        "page_url": request.build_absolute_uri(request.path),
+    }
+
+
+class ExportableDetailMixin:
+    """A detail page whose main table can be downloaded with the filters applied."""
+
+    export_table_key = "projects_table"
+
+    def render_to_response(self, context, **kwargs):
+        name = f"{context['programme'].slug}-{self.export_name}"
+        exported = export_or_none(self.request, context[self.export_table_key], name)
+        return exported or super().render_to_response(context, **kwargs)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -79,8 +118,10 @@ class ProgrammeListView(ListView):
         )
 
 
-class ProgrammeDetailView(DetailView):
+class ProgrammeDetailView(ExportableDetailMixin, DetailView):
     """The dashboard: headline targets, projects, milestones due and overdue, updates."""
+
+    export_name = "projects"
 
     template_name = "tracker/programme_detail.html"
     context_object_name = "programme"
@@ -141,6 +182,7 @@ class ProgrammeDetailView(DetailView):
                 "last_updated": max(stamps),
             }
         )
+        context["programme"] = programme
         return context
 
 
@@ -180,13 +222,24 @@ class ProjectDetailView(DetailView):
                 "today": today,
                 "updates": published_updates().filter(project=project),
                 "changes": revisions.programme_changes(project.programme, project=project)[:20],
+                **badge_context(
+                    self.request,
+                    reverse("project-badge", args=[project.programme.slug, project.slug]),
+                    _("Computed rating of %(name)s") % {"name": project.name},
+                ),
             }
         )
         return context
 
 
-class TargetDetailView(DetailView):
+class TargetDetailView(ExportableDetailMixin, DetailView):
     template_name = "tracker/target_detail.html"
+    export_table_key = "measurements_table"
+
+    @property
+    def export_name(self) -> str:
+        return f"target-{self.object.pk}"
+
     context_object_name = "target"
 
     def get_queryset(self):
@@ -216,6 +269,14 @@ class TargetDetailView(DetailView):
                 "series": target.series(today),
                 "measurements": sorted(
                     target.measurements.all(), key=lambda m: m.as_of, reverse=True
+                ),
+                "measurements_table": MeasurementTable(
+                    sorted(target.measurements.all(), key=lambda m: m.as_of)
+                ),
+                **badge_context(
+                    self.request,
+                    reverse("target-badge", args=[target.programme.slug, target.pk]),
+                    _("Status of %(name)s") % {"name": target.title},
                 ),
                 "not_at_current_rate": item.final.forecast_on is None
                 and item.final.status != progress.Status.ACHIEVED
@@ -250,8 +311,13 @@ class MilestoneDetailView(DetailView):
         return context
 
 
-class MilestoneListView(SingleTableMixin, FilterView):
+class MilestoneListView(ExportMixin, SingleTableMixin, FilterView):
     """Every milestone of a programme, filtered, sorted and paginated from the URL."""
+
+    export_formats = EXPORT_FORMATS
+
+    def get_export_filename(self, export_format):
+        return f"{self.programme.slug}-milestones.{export_format}"
 
     template_name = "tracker/milestone_list.html"
     table_class = MilestoneTable
@@ -281,8 +347,13 @@ class MilestoneListView(SingleTableMixin, FilterView):
         return context
 
 
-class SectorDetailView(DetailView):
+class SectorDetailView(ExportableDetailMixin, DetailView):
     template_name = "tracker/sector_detail.html"
+
+    @property
+    def export_name(self) -> str:
+        return f"sector-{self.object.slug}"
+
     context_object_name = "sector"
     slug_url_kwarg = "sector"
     queryset = Sector.objects.all()
@@ -305,7 +376,11 @@ class SectorDetailView(DetailView):
 def changes(request: HttpRequest, programme: str) -> HttpResponse:
     """What changed: every revision of a target or a milestone date, newest first."""
     programme = programme_or_404(programme)
-    page = Paginator(revisions.programme_changes(programme), 50).get_page(request.GET.get("page"))
+    changes = revisions.programme_changes(programme)
+    exported = export_or_none(request, ChangeTable(changes), f"{programme.slug}-changes")
+    if exported:
+        return exported
+    page = Paginator(changes, 50).get_page(request.GET.get("page"))
     return render(request, "tracker/change_list.html", {"programme": programme, "page_obj": page})
 
 
@@ -321,3 +396,12 @@ def methodology(request: HttpRequest) -> HttpResponse:
             "stale_days": progress.DEFAULT_STALE_AFTER.days,
         },
     )
+
+
+def robots(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

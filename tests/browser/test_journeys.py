@@ -39,7 +39,7 @@ def journey(page, site: str) -> None:
     assert page.get_by_text("Demo data:").is_visible()
     page.get_by_role("link", name="Demo: AI credit risk platform").first.click()
     assert page.locator("h1").inner_text() == "Demo: AI credit risk platform"
-    assert page.get_by_text("Computed rating").is_visible()
+    assert page.get_by_text("Computed rating", exact=True).is_visible()
     page.get_by_role("link", name="Demo: investment in ai credit risk platform").first.click()
     assert page.locator("h1").inner_text() == "Demo: investment in ai credit risk platform"
     assert page.locator("svg[role=img]").count() == 1

@@ -1,0 +1,433 @@
+"""The read-only JSON API, /api/v1/ (django-ninja), with its OpenAPI document.
+
+It serves what the public pages show, nothing more: published updates only, public
+measurements only. Unknown ids answer 404 with a JSON error; malformed parameters
+answer 422 with the reason.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import NinjaAPI, Query, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from tracker import revisions
+from tracker.filters import WINDOWS
+from tracker.models import Milestone, Programme, ProgressUpdate, Project, Source, Target
+
+api = NinjaAPI(
+    title="Policy target tracker API",
+    version="1",
+    description=(
+        "Read-only open data: programmes, projects, targets with their computed status, "
+        "measurements, milestones, published updates, sources and the record of changes. "
+        "Statuses follow the rules on the methodology page."
+    ),
+    urls_namespace="api",
+)
+
+
+def paginated(view):
+    """Fifty to a page; ?page=N, from 1."""
+    return paginate(PageNumberPagination, page_size=50)(view)
+
+
+class Text(Schema):
+    en: str
+    zh_hans: str
+
+
+def text(obj, field: str) -> Text:
+    return Text(
+        en=getattr(obj, f"{field}_en") or "", zh_hans=getattr(obj, f"{field}_zh_hans") or ""
+    )
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+class ProgrammeOut(Schema):
+    slug: str
+    name: Text
+    pledge: Text
+    announced_on: dt.date | None
+    horizon_end_earliest: dt.date | None
+    horizon_end_latest: dt.date | None
+    planned_project_count: int | None
+    projects_identified: int
+    is_demo: bool
+    url: str
+
+    @staticmethod
+    def resolve_name(obj) -> Text:
+        return text(obj, "name")
+
+    @staticmethod
+    def resolve_pledge(obj) -> Text:
+        return text(obj, "pledge")
+
+    @staticmethod
+    def resolve_projects_identified(obj) -> int:
+        return obj.project_count
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.get_absolute_url()
+
+
+class AssessmentOut(Schema):
+    status: str
+    due: dt.date
+    actual: Decimal | None
+    as_of: dt.date | None
+    expected: Decimal | None
+    ratio: Decimal | None
+    forecast_on: dt.date | None
+
+    @staticmethod
+    def resolve_status(obj) -> str:
+        return str(obj.status)
+
+
+class MeasurementOut(Schema):
+    as_of: dt.date
+    value: Decimal
+    source_id: int | None
+    note: Text
+
+    @staticmethod
+    def resolve_note(obj) -> Text:
+        return text(obj, "note")
+
+
+def assessed(target: Target):
+    """Assess once per target, for both of its assessment fields."""
+    if not hasattr(target, "_assessed"):
+        target._assessed = target.assess(today())
+    return target._assessed
+
+
+class TargetOut(Schema):
+    id: int
+    programme: str
+    project: str | None
+    title: Text
+    kind: str
+    currency: str
+    comparator: str
+    baseline_value: Decimal | None
+    baseline_on: dt.date | None
+    target_value: Decimal
+    due_earliest: dt.date | None
+    due_on: dt.date
+    rollup: str
+    withdrawn_on: dt.date | None
+    assessment: AssessmentOut
+    assessment_earliest: AssessmentOut | None
+    measurements: list[MeasurementOut]
+    url: str
+
+    @staticmethod
+    def resolve_programme(obj) -> str:
+        return obj.programme.slug
+
+    @staticmethod
+    def resolve_project(obj) -> str | None:
+        return obj.project.slug if obj.project_id else None
+
+    @staticmethod
+    def resolve_title(obj) -> Text:
+        return text(obj, "title")
+
+    @staticmethod
+    def resolve_assessment(obj):
+        return assessed(obj)[0]
+
+    @staticmethod
+    def resolve_assessment_earliest(obj):
+        return assessed(obj)[1]
+
+    @staticmethod
+    def resolve_measurements(obj):
+        return list(obj.measurements.all())
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.get_absolute_url()
+
+
+class ProjectOut(Schema):
+    slug: str
+    programme: str
+    name: Text
+    sector: str | None
+    lifecycle_status: str
+    declared_rating: str
+    computed_rating: str
+    start_on: dt.date | None
+    due_on: dt.date | None
+    identified_on: dt.date | None
+    url: str
+
+    @staticmethod
+    def resolve_programme(obj) -> str:
+        return obj.programme.slug
+
+    @staticmethod
+    def resolve_name(obj) -> Text:
+        return text(obj, "name")
+
+    @staticmethod
+    def resolve_sector(obj) -> str | None:
+        return obj.sector.slug if obj.sector_id else None
+
+    @staticmethod
+    def resolve_computed_rating(obj) -> str:
+        return obj.computed_rating(today())
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.get_absolute_url()
+
+
+class MilestoneOut(Schema):
+    id: int
+    programme: str
+    project: str | None
+    title: Text
+    status: str
+    planned_on: dt.date
+    first_planned_on: dt.date
+    forecast_on: dt.date | None
+    completed_on: dt.date | None
+    overdue: bool
+    slippage_days: int
+    evidence_id: int | None
+    withdrawn_on: dt.date | None
+    url: str
+
+    @staticmethod
+    def resolve_programme(obj) -> str:
+        return obj.programme.slug
+
+    @staticmethod
+    def resolve_project(obj) -> str | None:
+        return obj.project.slug if obj.project_id else None
+
+    @staticmethod
+    def resolve_title(obj) -> Text:
+        return text(obj, "title")
+
+    @staticmethod
+    def resolve_first_planned_on(obj) -> dt.date:
+        return obj.original_planned_on
+
+    @staticmethod
+    def resolve_overdue(obj) -> bool:
+        return obj.overdue_on(today())
+
+    @staticmethod
+    def resolve_slippage_days(obj) -> int:
+        return obj.slippage_days(today())
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.get_absolute_url()
+
+
+class UpdateOut(Schema):
+    id: int
+    programme: str
+    project: str | None
+    title: Text
+    body: Text
+    published_at: dt.datetime
+    url: str
+
+    @staticmethod
+    def resolve_programme(obj) -> str:
+        return obj.programme.slug
+
+    @staticmethod
+    def resolve_project(obj) -> str | None:
+        return obj.project.slug if obj.project_id else None
+
+    @staticmethod
+    def resolve_title(obj) -> Text:
+        return text(obj, "title")
+
+    @staticmethod
+    def resolve_body(obj) -> Text:
+        return text(obj, "body")
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.get_absolute_url()
+
+
+class SourceOut(Schema):
+    id: int
+    title: Text
+    publisher: Text
+    reference: str
+    url: str
+    published_on: dt.date | None
+    kind: str
+    language: str
+
+    @staticmethod
+    def resolve_title(obj) -> Text:
+        return text(obj, "title")
+
+    @staticmethod
+    def resolve_publisher(obj) -> Text:
+        return text(obj, "publisher")
+
+
+class ChangeOut(Schema):
+    when: dt.datetime
+    kind: str
+    subject: str
+    what: str
+    old: str
+    new: str
+    reason: str
+    url: str
+
+
+def programme_or_404(slug: str) -> Programme:
+    return get_object_or_404(Programme, slug=slug)
+
+
+@api.get("/programmes", response=list[ProgrammeOut], tags=["programmes"])
+@paginated
+def list_programmes(request):
+    """Every programme; demonstration ones are flagged with `is_demo`."""
+    return Programme.objects.annotate(project_count=Count("projects")).order_by("slug")
+
+
+@api.get("/programmes/{slug}", response=ProgrammeOut, tags=["programmes"])
+def get_programme(request, slug: str):
+    return get_object_or_404(Programme.objects.annotate(project_count=Count("projects")), slug=slug)
+
+
+class ProjectFilters(Schema):
+    sector: str | None = None
+    lifecycle_status: Literal[tuple(Project.Lifecycle.values)] | None = None  # type: ignore[valid-type]
+
+
+@api.get("/programmes/{slug}/projects", response=list[ProjectOut], tags=["projects"])
+@paginated
+def list_projects(request, slug: str, filters: Query[ProjectFilters]):
+    projects = (
+        Project.objects.filter(programme=programme_or_404(slug)).with_status().order_by("slug")
+    )
+    if filters.sector:
+        projects = projects.filter(sector__slug=filters.sector)
+    if filters.lifecycle_status:
+        projects = projects.filter(lifecycle_status=filters.lifecycle_status)
+    return projects
+
+
+@api.get("/programmes/{slug}/projects/{project}", response=ProjectOut, tags=["projects"])
+def get_project(request, slug: str, project: str):
+    return get_object_or_404(Project.objects.with_status(), programme__slug=slug, slug=project)
+
+
+def targets_of(programme: Programme) -> QuerySet:
+    return (
+        Target.objects.filter(programme=programme)
+        .with_status()
+        .select_related("project")
+        .order_by("pk")
+    )
+
+
+@api.get("/programmes/{slug}/targets", response=list[TargetOut], tags=["targets"])
+@paginated
+def list_targets(request, slug: str):
+    """Targets with their assessment (against both ends of a due range) and their
+    published measurements."""
+    return targets_of(programme_or_404(slug))
+
+
+@api.get("/programmes/{slug}/targets/{target_id}", response=TargetOut, tags=["targets"])
+def get_target(request, slug: str, target_id: int):
+    return get_object_or_404(targets_of(programme_or_404(slug)), pk=target_id)
+
+
+class MilestoneFilters(Schema):
+    status: Literal[tuple(Milestone.Status.values)] | None = None  # type: ignore[valid-type]
+    sector: str | None = None
+    project: str | None = None
+    window: Literal[tuple(WINDOWS)] | None = None  # type: ignore[valid-type]
+
+
+def milestones_of(programme: Programme) -> QuerySet:
+    return (
+        Milestone.objects.filter(programme=programme)
+        .with_slippage()
+        .select_related("programme", "project")
+        .order_by("planned_on", "pk")
+    )
+
+
+@api.get("/programmes/{slug}/milestones", response=list[MilestoneOut], tags=["milestones"])
+@paginated
+def list_milestones(request, slug: str, filters: Query[MilestoneFilters]):
+    """Milestones, filtered like the public table."""
+    milestones = milestones_of(programme_or_404(slug))
+    if filters.status:
+        milestones = milestones.filter(status=filters.status)
+    if filters.sector:
+        milestones = milestones.filter(project__sector__slug=filters.sector)
+    if filters.project:
+        milestones = milestones.filter(project__slug=filters.project)
+    if filters.window:
+        open_ = Q(status__in=["planned", "in_progress"])
+        if filters.window == "overdue":
+            milestones = milestones.filter(open_, planned_on__lt=today())
+        else:
+            end = today() + dt.timedelta(days=int(filters.window))
+            milestones = milestones.filter(open_, planned_on__gte=today(), planned_on__lte=end)
+    return milestones
+
+
+@api.get("/programmes/{slug}/milestones/{milestone_id}", response=MilestoneOut, tags=["milestones"])
+def get_milestone(request, slug: str, milestone_id: int):
+    return get_object_or_404(milestones_of(programme_or_404(slug)), pk=milestone_id)
+
+
+@api.get("/programmes/{slug}/updates", response=list[UpdateOut], tags=["updates"])
+@paginated
+def list_updates(request, slug: str):
+    """Published progress updates, newest first (drafts are never public)."""
+    return (
+        ProgressUpdate.objects.filter(programme=programme_or_404(slug), state="published")
+        .select_related("programme", "project__programme")
+        .order_by("-published_at", "-pk")
+    )
+
+
+@api.get("/programmes/{slug}/changes", response=list[ChangeOut], tags=["changes"])
+@paginated
+def list_changes(request, slug: str):
+    """Every revision of a target's value, due dates or scope and every moved
+    milestone date, newest first, with the reason given."""
+    return revisions.programme_changes(programme_or_404(slug))
+
+
+@api.get("/sources", response=list[SourceOut], tags=["sources"])
+@paginated
+def list_sources(request):
+    return Source.objects.order_by("pk")
+
+
+@api.get("/sources/{source_id}", response=SourceOut, tags=["sources"])
+def get_source(request, source_id: int):
+    return get_object_or_404(Source, pk=source_id)

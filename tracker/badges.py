@@ -1,0 +1,82 @@
+"""SVG badges to embed: a project's computed rating, a target's status and progress."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tracker.formatting import format_money
+from tracker.models import Project, Rating, Target
+
+# Dark enough for white text (WCAG AA at 11px bold-ish): green, amber, red, grey.
+COLOURS = {
+    "achieved": "#1e6b3a",
+    "on_track": "#1e6b3a",
+    "green": "#1e6b3a",
+    "needs_acceleration": "#8a5a00",
+    "stale": "#8a5a00",
+    "amber": "#8a5a00",
+    "off_track": "#a12727",
+    "moving_away": "#a12727",
+    "missed": "#a12727",
+    "red": "#a12727",
+}
+GREY = "#59636e"
+MAX_AGE = 600  # seconds: a badge follows the record within minutes
+
+
+def _text_width(text: str) -> int:
+    # Wide (CJK) characters take about twice the room of Latin ones at 11px.
+    return 12 + sum(12 if ord(ch) > 0x2E80 else 7 for ch in text)
+
+
+def svg_badge(label: str, message: str, colour: str) -> HttpResponse:
+    label_width, message_width = _text_width(label), _text_width(message)
+    body = render_to_string(
+        "tracker/badge.svg",
+        {
+            "label": label,
+            "message": message,
+            "colour": colour,
+            "label_width": label_width,
+            "message_width": message_width,
+            "width": label_width + message_width,
+            "label_x": label_width / 2,
+            "message_x": label_width + message_width / 2,
+        },
+    )
+    response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
+    response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+    # Badges are made to be embedded on other sites.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.xframe_options_exempt = True
+    return response
+
+
+def project_badge(request: HttpRequest, programme: str, project: str) -> HttpResponse:
+    found = get_object_or_404(
+        Project.objects.with_status(), programme__slug=programme, slug=project
+    )
+    rating = found.computed_rating(timezone.localdate())
+    message = str(Rating(rating).label) if rating else _("unknown")
+    return svg_badge(_("rating"), message, COLOURS.get(rating, GREY))
+
+
+def target_badge(request: HttpRequest, programme: str, pk: int) -> HttpResponse:
+    target = get_object_or_404(Target.objects.with_status(), programme__slug=programme, pk=pk)
+    final, _earliest = target.assess(timezone.localdate())
+    message = str(final.status.label)
+    if final.actual is not None and target.target_value:
+        share = round(100 * final.actual / target.target_value)
+        of = (
+            format_money(target.target_value, target.currency)
+            if target.kind == Target.Kind.MONEY
+            else f"{target.target_value.normalize():f}"
+        )
+        message = _("%(status)s · %(share)s%% of %(target)s") % {
+            "status": message,
+            "share": share,
+            "target": of,
+        }
+    return svg_badge(target.title[:40], message, COLOURS.get(final.status, GREY))

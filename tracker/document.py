@@ -1,0 +1,448 @@
+"""The programme document: everything public about one programme as one JSON file.
+
+`manage.py export_programme SLUG` writes it and `manage.py import_programme FILE`
+reads it into a database that does not hold the programme yet; the way to load a new
+hub's plan in bulk, too. The format is described in docs/programme-document.md.
+
+Records are named by natural keys (slugs, titles, source keys), never by database
+ids, so a document moves between databases and exports identically after a round trip.
+Only public data is included: published updates, public measurements.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from tracker.models import (
+    Measurement,
+    Milestone,
+    Organisation,
+    Programme,
+    ProgressUpdate,
+    Project,
+    Sector,
+    Source,
+    Target,
+)
+
+FORMAT = "policy-target-tracker/programme"
+VERSION = 1
+LANGS = ("en", "zh_hans")
+TARGET_ORDER = ("due_on", "title_en", "pk")
+MILESTONE_ORDER = ("planned_on", "title_en", "pk")
+
+
+# Whether the document being imported is illustrative: its records are marked so.
+_DEMO = contextvars.ContextVar("demo", default=False)
+
+
+class DocumentError(ValueError):
+    """The document cannot be imported; the message says where and why."""
+
+
+def tr(obj, field: str) -> dict[str, str]:
+    return {lang: getattr(obj, f"{field}_{lang}") or "" for lang in LANGS}
+
+
+def untr(values: dict | None, field: str) -> dict[str, str]:
+    values = values or {}
+    return {f"{field}_{lang}": values.get(lang, "") or "" for lang in LANGS}
+
+
+def day(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def number(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+# Export
+
+
+def export_programme(programme: Programme) -> dict[str, Any]:
+    sources = sorted(
+        _sources_of(programme), key=lambda s: (s.published_on or dt.date.min, s.title_en, s.pk)
+    )
+    keys = {source.pk: f"S{index}" for index, source in enumerate(sources, start=1)}
+    projects = programme.projects.select_related("sector").prefetch_related(
+        "lead_organisations", "sources"
+    )
+    organisations = sorted(
+        {o for o in (programme.designated_by, programme.host) if o}
+        | {o for p in projects for o in p.lead_organisations.all()},
+        key=lambda o: o.name_en,
+    )
+    sectors = sorted({p.sector for p in projects if p.sector}, key=lambda s: s.slug)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        # Illustrative data stays marked as such wherever it is loaded.
+        "demo": programme.is_demo,
+        "organisations": [
+            {
+                "name": tr(o, "name"),
+                "short_name": tr(o, "short_name"),
+                "description": tr(o, "description"),
+                "kind": o.kind,
+                "website": o.website,
+            }
+            for o in organisations
+        ],
+        "sources": [
+            {
+                "key": keys[s.pk],
+                "title": tr(s, "title"),
+                "publisher": tr(s, "publisher"),
+                "reference": s.reference,
+                "url": s.url,
+                "archived_url": s.archived_url,
+                "published_on": day(s.published_on),
+                "kind": s.kind,
+                "language": s.language,
+                "quote": s.quote,
+            }
+            for s in sources
+        ],
+        "sectors": [{"slug": s.slug, "name": tr(s, "name")} for s in sectors],
+        "programme": {
+            "slug": programme.slug,
+            "name": tr(programme, "name"),
+            "scheme": tr(programme, "scheme"),
+            "summary": tr(programme, "summary"),
+            "pledge": tr(programme, "pledge"),
+            "designated_by": programme.designated_by.name_en if programme.designated_by else None,
+            "host": programme.host.name_en if programme.host else None,
+            "announced_on": day(programme.announced_on),
+            "horizon_start": day(programme.horizon_start),
+            "horizon_end_earliest": day(programme.horizon_end_earliest),
+            "horizon_end_latest": day(programme.horizon_end_latest),
+            "planned_project_count": programme.planned_project_count,
+            "stale_after_days": programme.stale_after_days,
+            "sources": sorted(keys[s.pk] for s in programme.sources.all()),
+            "targets": [
+                _target(t, keys)
+                for t in programme.targets.filter(project__isnull=True).order_by(*TARGET_ORDER)
+            ],
+            "milestones": [
+                _milestone(m, keys)
+                for m in programme.milestones.filter(project__isnull=True).order_by(
+                    *MILESTONE_ORDER
+                )
+            ],
+            "updates": _updates(programme.updates.filter(project__isnull=True)),
+            "projects": [
+                {
+                    "slug": p.slug,
+                    "name": tr(p, "name"),
+                    "summary": tr(p, "summary"),
+                    "sector": p.sector.slug if p.sector else None,
+                    "lead_organisations": sorted(o.name_en for o in p.lead_organisations.all()),
+                    "lifecycle_status": p.lifecycle_status,
+                    "declared_rating": p.declared_rating,
+                    "declared_rating_reason": tr(p, "declared_rating_reason"),
+                    "identified_on": day(p.identified_on),
+                    "start_on": day(p.start_on),
+                    "due_on": day(p.due_on),
+                    "sources": sorted(keys[s.pk] for s in p.sources.all()),
+                    "targets": [_target(t, keys) for t in p.targets.order_by(*TARGET_ORDER)],
+                    "milestones": [
+                        _milestone(m, keys) for m in p.milestones.order_by(*MILESTONE_ORDER)
+                    ],
+                    "updates": _updates(p.updates.all()),
+                }
+                for p in projects.order_by("slug")
+            ],
+        },
+    }
+
+
+def _sources_of(programme: Programme) -> set[Source]:
+    found = set(programme.sources.all())
+    found |= set(Source.objects.filter(project__programme=programme))
+    found |= set(Source.objects.filter(target__programme=programme))
+    found |= set(Source.objects.filter(measurements__target__programme=programme))
+    found |= set(Source.objects.filter(milestones__programme=programme))
+    found |= {t.reported_equivalent_source for t in programme.targets.all()} - {None}
+    return found
+
+
+def _target(target: Target, keys: dict[int, str]) -> dict[str, Any]:
+    measurements = Measurement.objects.public().filter(target=target).order_by("as_of")
+    return {
+        "title": tr(target, "title"),
+        "description": tr(target, "description"),
+        "kind": target.kind,
+        "currency": target.currency,
+        "unit": tr(target, "unit"),
+        "comparator": target.comparator,
+        "baseline_value": number(target.baseline_value),
+        "baseline_on": day(target.baseline_on),
+        "target_value": number(target.target_value),
+        "due_earliest": day(target.due_earliest),
+        "due_on": day(target.due_on),
+        "rollup": target.rollup,
+        "reported_equivalent_value": number(target.reported_equivalent_value),
+        "reported_equivalent_currency": target.reported_equivalent_currency,
+        "reported_equivalent_source": keys.get(target.reported_equivalent_source_id),
+        "withdrawn_on": day(target.withdrawn_on),
+        "withdrawal_reason": target.withdrawal_reason,
+        "sources": sorted(keys[s.pk] for s in target.sources.all()),
+        "measurements": [
+            {
+                "as_of": day(m.as_of),
+                "value": number(m.value),
+                "source": keys.get(m.source_id),
+                "note": tr(m, "note"),
+            }
+            for m in measurements
+        ],
+    }
+
+
+def _milestone(milestone: Milestone, keys: dict[int, str]) -> dict[str, Any]:
+    return {
+        "title": tr(milestone, "title"),
+        "description": tr(milestone, "description"),
+        "planned_on": day(milestone.planned_on),
+        "forecast_on": day(milestone.forecast_on),
+        "completed_on": day(milestone.completed_on),
+        "status": milestone.status,
+        "weight": milestone.weight,
+        "evidence": keys.get(milestone.evidence_id),
+        "withdrawn_on": day(milestone.withdrawn_on),
+        "withdrawal_reason": milestone.withdrawal_reason,
+    }
+
+
+def _updates(updates) -> list[dict[str, Any]]:
+    published = updates.filter(state=ProgressUpdate.State.PUBLISHED).order_by("published_at", "pk")
+    return [
+        {
+            "title": tr(u, "title"),
+            "body": tr(u, "body"),
+            "published_at": u.published_at.isoformat(),
+        }
+        for u in published
+    ]
+
+
+# Import
+
+
+@transaction.atomic
+def import_programme(document: dict[str, Any]) -> Programme:
+    """Create the programme the document describes; refuse a document that does not
+    fit, or a programme already present, without writing anything."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise DocumentError(f"not a programme document (format must be {FORMAT!r})")
+    if document.get("version") != VERSION:
+        raise DocumentError(f"unsupported version {document.get('version')!r}")
+    data = document.get("programme") or {}
+    if Programme.objects.filter(slug=data.get("slug")).exists():
+        raise DocumentError(f"programme {data.get('slug')!r} is already in this database")
+    token = _DEMO.set(bool(document.get("demo", False)))
+    try:
+        return _import(document, data)
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, DocumentError):
+            raise
+        raise DocumentError(f"malformed document: {error!r}") from error
+    finally:
+        _DEMO.reset(token)
+
+
+def _save(obj, where: str):
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        raise DocumentError(f"{where}: {error.messages}") from error
+    obj._change_reason = "Imported from a programme document."
+    obj.is_demo = _DEMO.get()
+    obj.save()
+    return obj
+
+
+def _organisation(name: str | None, organisations: dict[str, dict]) -> Organisation | None:
+    if not name:
+        return None
+    found = Organisation.objects.filter(name_en=name).first()
+    if found:
+        return found
+    values = organisations.get(name)
+    if values is None:
+        raise DocumentError(f"organisation {name!r} is not listed in 'organisations'")
+    return _save(
+        Organisation(
+            **untr(values["name"], "name"),
+            **untr(values.get("short_name"), "short_name"),
+            **untr(values.get("description"), "description"),
+            kind=values.get("kind", "other"),
+            website=values.get("website", ""),
+        ),
+        f"organisation {name!r}",
+    )
+
+
+def _import(document: dict, data: dict) -> Programme:
+    organisations = {o["name"]["en"]: o for o in document.get("organisations", [])}
+    sources: dict[str, Source] = {}
+    for values in document.get("sources", []):
+        existing = Source.objects.filter(
+            title_en=values["title"]["en"], url=values.get("url", "")
+        ).first()
+        sources[values["key"]] = existing or _save(
+            Source(
+                **untr(values["title"], "title"),
+                **untr(values.get("publisher"), "publisher"),
+                reference=values.get("reference", ""),
+                url=values.get("url", ""),
+                archived_url=values.get("archived_url", ""),
+                published_on=_date(values.get("published_on")),
+                kind=values["kind"],
+                language=values.get("language", "en"),
+                quote=values.get("quote", ""),
+            ),
+            f"source {values['key']}",
+        )
+
+    def source(key: str | None) -> Source | None:
+        if key is None:
+            return None
+        if key not in sources:
+            raise DocumentError(f"unknown source key {key!r}")
+        return sources[key]
+
+    for values in document.get("sectors", []):
+        if not Sector.objects.filter(slug=values["slug"]).exists():
+            _save(Sector(slug=values["slug"], **untr(values["name"], "name")), "sector")
+
+    programme = _save(
+        Programme(
+            slug=data["slug"],
+            **untr(data["name"], "name"),
+            **untr(data.get("scheme"), "scheme"),
+            **untr(data.get("summary"), "summary"),
+            **untr(data.get("pledge"), "pledge"),
+            designated_by=_organisation(data.get("designated_by"), organisations),
+            host=_organisation(data.get("host"), organisations),
+            announced_on=_date(data.get("announced_on")),
+            horizon_start=_date(data.get("horizon_start")),
+            horizon_end_earliest=_date(data.get("horizon_end_earliest")),
+            horizon_end_latest=_date(data.get("horizon_end_latest")),
+            planned_project_count=data.get("planned_project_count"),
+            stale_after_days=data.get("stale_after_days", 365),
+        ),
+        "programme",
+    )
+    programme.sources.set([source(k) for k in data.get("sources", [])])
+    _children(programme, None, data, source)
+    for values in data.get("projects", []):
+        project = _save(
+            Project(
+                programme=programme,
+                slug=values["slug"],
+                **untr(values["name"], "name"),
+                **untr(values.get("summary"), "summary"),
+                **untr(values.get("declared_rating_reason"), "declared_rating_reason"),
+                sector=Sector.objects.filter(slug=values.get("sector")).first(),
+                lifecycle_status=values.get("lifecycle_status", "announced"),
+                declared_rating=values.get("declared_rating", ""),
+                identified_on=_date(values.get("identified_on")),
+                start_on=_date(values.get("start_on")),
+                due_on=_date(values.get("due_on")),
+            ),
+            f"project {values['slug']!r}",
+        )
+        project.lead_organisations.set(
+            [_organisation(name, organisations) for name in values.get("lead_organisations", [])]
+        )
+        project.sources.set([source(k) for k in values.get("sources", [])])
+        _children(programme, project, values, source)
+    return programme
+
+
+def _children(programme: Programme, project: Project | None, data: dict, source) -> None:
+    where = f"project {project.slug!r}" if project else "programme"
+    for values in data.get("targets", []):
+        target = _save(
+            Target(
+                programme=programme,
+                project=project,
+                **untr(values["title"], "title"),
+                **untr(values.get("description"), "description"),
+                **untr(values.get("unit"), "unit"),
+                kind=values["kind"],
+                currency=values.get("currency", ""),
+                comparator=values.get("comparator", "at_least"),
+                baseline_value=_decimal(values.get("baseline_value")),
+                baseline_on=_date(values.get("baseline_on")),
+                target_value=_decimal(values["target_value"]),
+                due_earliest=_date(values.get("due_earliest")),
+                due_on=_date(values["due_on"]),
+                rollup=values.get("rollup", "none"),
+                reported_equivalent_value=_decimal(values.get("reported_equivalent_value")),
+                reported_equivalent_currency=values.get("reported_equivalent_currency", ""),
+                reported_equivalent_source=source(values.get("reported_equivalent_source")),
+                withdrawn_on=_date(values.get("withdrawn_on")),
+                withdrawal_reason=values.get("withdrawal_reason", ""),
+            ),
+            f"{where}, target {values['title'].get('en')!r}",
+        )
+        target.sources.set([source(k) for k in values.get("sources", [])])
+        for point in values.get("measurements", []):
+            _save(
+                Measurement(
+                    target=target,
+                    as_of=_date(point["as_of"]),
+                    value=_decimal(point["value"]),
+                    source=source(point.get("source")),
+                    **untr(point.get("note"), "note"),
+                ),
+                f"{where}, measurement of {point['as_of']}",
+            )
+    for values in data.get("milestones", []):
+        _save(
+            Milestone(
+                programme=programme,
+                project=project,
+                **untr(values["title"], "title"),
+                **untr(values.get("description"), "description"),
+                planned_on=_date(values["planned_on"]),
+                forecast_on=_date(values.get("forecast_on")),
+                completed_on=_date(values.get("completed_on")),
+                status=values.get("status", "planned"),
+                weight=values.get("weight", 1),
+                evidence=source(values.get("evidence")),
+                withdrawn_on=_date(values.get("withdrawn_on")),
+                withdrawal_reason=values.get("withdrawal_reason", ""),
+            ),
+            f"{where}, milestone {values['title'].get('en')!r}",
+        )
+    for values in data.get("updates", []):
+        _save(
+            ProgressUpdate(
+                programme=programme,
+                project=project,
+                **untr(values["title"], "title"),
+                **untr(values.get("body"), "body"),
+                state=ProgressUpdate.State.PUBLISHED,
+                published_at=dt.datetime.fromisoformat(values["published_at"]),
+            ),
+            f"{where}, update {values['title'].get('en')!r}",
+        )
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

@@ -1,0 +1,148 @@
+"""Atom feeds of published updates and of changes, per programme and per project,
+and the iCalendar feed of milestone dates."""
+
+import datetime as dt
+import hashlib
+
+import icalendar
+from django.contrib.syndication.views import Feed
+from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from tracker import revisions
+from tracker.models import Milestone, Programme, ProgressUpdate, Project
+from tracker.templatetags.tracker_tags import markdown
+
+
+def owner(programme: str, project: str | None) -> tuple[Programme, Project | None]:
+    found = get_object_or_404(Programme, slug=programme)
+    if project is None:
+        return found, None
+    return found, get_object_or_404(Project, programme=found, slug=project)
+
+
+class UpdatesFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request, programme: str, project: str | None = None):
+        return owner(programme, project)
+
+    def title(self, obj) -> str:
+        programme, project = obj
+        return _("Progress updates: %(name)s") % {"name": (project or programme).name}
+
+    def link(self, obj) -> str:
+        programme, project = obj
+        return (project or programme).get_absolute_url()
+
+    def subtitle(self, obj) -> str:
+        return _("Published progress updates, newest first.")
+
+    def items(self, obj):
+        programme, project = obj
+        updates = ProgressUpdate.objects.filter(
+            programme=programme, state=ProgressUpdate.State.PUBLISHED
+        ).select_related("programme", "project__programme")
+        if project is not None:
+            updates = updates.filter(project=project)
+        return updates.order_by("-published_at", "-pk")[:50]
+
+    def item_title(self, item: ProgressUpdate) -> str:
+        return item.title
+
+    def item_description(self, item: ProgressUpdate) -> str:
+        return markdown(item.body)
+
+    def item_pubdate(self, item: ProgressUpdate):
+        return item.published_at
+
+    def item_updateddate(self, item: ProgressUpdate):
+        return item.updated_at
+
+
+class ChangesFeed(Feed):
+    feed_type = Atom1Feed
+
+    def get_object(self, request, programme: str, project: str | None = None):
+        return owner(programme, project)
+
+    def title(self, obj) -> str:
+        programme, project = obj
+        return _("What changed: %(name)s") % {"name": (project or programme).name}
+
+    def link(self, obj) -> str:
+        programme, _project = obj
+        return programme.get_absolute_url() + "changes/"
+
+    def subtitle(self, obj) -> str:
+        return _("Every revision of a target and every moved milestone date, with the reason.")
+
+    def items(self, obj):
+        programme, project = obj
+        return revisions.programme_changes(programme, project=project)[:50]
+
+    def item_title(self, item: revisions.Change) -> str:
+        return f"{item.subject}: {item.what}"
+
+    def item_description(self, item: revisions.Change) -> str:
+        reason = item.reason or _("No reason recorded")
+        return f"{item.old} → {item.new}. {reason}"
+
+    def item_link(self, item: revisions.Change) -> str:
+        return item.url
+
+    def item_guid(self, item: revisions.Change) -> str:
+        digest = hashlib.sha256(f"{item.url}|{item.what}|{item.when.isoformat()}".encode())
+        return f"urn:sha256:{digest.hexdigest()[:32]}"
+
+    def item_guid_is_permalink(self, item) -> bool:
+        return False
+
+    def item_pubdate(self, item: revisions.Change):
+        return item.when
+
+
+def calendar(request: HttpRequest, programme: str, project: str | None = None) -> HttpResponse:
+    """Milestone dates as iCalendar events. A milestone keeps its UID when its date moves;
+    its SEQUENCE and LAST-MODIFIED change so calendars update the event."""
+    found, scoped = owner(programme, project)
+    revisions_made = (
+        Milestone.history.model.objects.filter(id=OuterRef("pk"))
+        .order_by()
+        .values("id")
+        .annotate(total=Count("*"))
+        .values("total")
+    )
+    milestones = (
+        Milestone.objects.filter(programme=found)
+        .select_related("programme", "project")
+        .annotate(revision_count=Subquery(revisions_made))
+    )
+    if scoped is not None:
+        milestones = milestones.filter(project=scoped)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Policy target tracker//Milestones//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{(scoped or found).name}: {_('Milestones')}")
+    host = request.get_host().split(":")[0] or "tracker"
+    for milestone in milestones.order_by("planned_on", "pk"):
+        event = icalendar.Event()
+        day = milestone.completed_on or milestone.forecast_on or milestone.planned_on
+        event.add("uid", f"milestone-{milestone.pk}@{host}")
+        event.add("summary", milestone.title)
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+        event.add("dtstamp", timezone.now())
+        event.add("last-modified", milestone.updated_at)
+        event.add("sequence", max((milestone.revision_count or 1) - 1, 0))
+        event.add("status", "CANCELLED" if milestone.withdrawn_on else "CONFIRMED")
+        event.add("url", request.build_absolute_uri(milestone.get_absolute_url()))
+        event.add("description", f"{milestone.get_status_display()}. {milestone.description}")
+        cal.add_component(event)
+    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{(scoped or found).slug}.ics"'
+    return response
