@@ -12,7 +12,7 @@ from typing import Literal
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from tracker import revisions
@@ -31,9 +31,17 @@ api = NinjaAPI(
 )
 
 
+class Pages(PageNumberPagination):
+    """Fifty to a page by default; ?page=N from 1, ?page_size up to 200."""
+
+    class Input(Schema):
+        # Bounded, so that no page number overflows the database's offset.
+        page: int = Field(1, ge=1, le=1_000_000)
+        page_size: int | None = Field(None, ge=1, le=200)
+
+
 def paginated(view):
-    """Fifty to a page; ?page=N, from 1."""
-    return paginate(PageNumberPagination, page_size=50)(view)
+    return paginate(Pages, page_size=50)(view)
 
 
 class Text(Schema):

@@ -80,6 +80,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("robots.txt", views.robots, name="robots"),
+    path("healthz", views.healthz, name="healthz"),
     # Badges have one address for every language: they are embedded elsewhere.
     path(
         "badges/<slug:programme>/projects/<slug:project>.svg",

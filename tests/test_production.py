@@ -1,0 +1,148 @@
+"""Production settings, health checks, security headers and resilience."""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test import override_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEAD_REDIS = {
+    "default": {
+        "BACKEND": "tracker.cache.ForgivingRedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+REAL_REDIS = {
+    "default": {
+        "BACKEND": "tracker.cache.ForgivingRedisCache",
+        "LOCATION": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    }
+}
+
+
+def production_env(**extra) -> dict:
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "tracker.example.org",
+        **extra,
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for themselves
+    return env
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = production_env()
+    env.pop("SECRET_KEY")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_cache(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db
+def test_healthz_says_when_the_cache_is_down(client):
+    with override_settings(CACHES=DEAD_REDIS):
+        caches._settings = None  # noqa: SLF001 (let the cache handler read the new setting)
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["cache"].startswith("error")
+    assert response.json()["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_pages_are_served_while_redis_is_down(client, yizhuang):
+    with override_settings(CACHES=DEAD_REDIS):
+        response = client.get("/en/programmes/beijing-etown-ai/")
+    assert response.status_code == 200
+    assert "0 of 10 projects publicly identified" in response.content.decode()
+
+
+def test_the_shared_cache_works_against_the_real_redis():
+    with override_settings(CACHES=REAL_REDIS):
+        cache = caches.create_connection("default")
+        probe = f"probe-{secrets.token_hex(4)}"
+        cache.set(probe, {"value": 1}, timeout=5)
+        found = cache.get(probe)
+        cache.delete(probe)
+    if found is None and not os.environ.get("CI"):
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    assert found == {"value": 1}
+
+
+@pytest.mark.django_db
+def test_public_pages_carry_security_headers_and_no_inline_code(client, yizhuang, demo):
+    for url in ("/en/programmes/demo-hub/", "/en/methodology/", "/zh-hans/programmes/"):
+        response = client.get(url)
+        policy = response["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["X-Content-Type-Options"] == "nosniff"
+        html = response.content.decode()
+        assert "<script" not in html and "<style" not in html
+        assert not re.search(r"\sstyle=", html), url
+
+
+@pytest.mark.django_db
+def test_badges_may_be_embedded_elsewhere(client, demo):
+    response = client.get("/badges/demo-hub/projects/city-brain.svg")
+    assert "X-Frame-Options" not in response
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_app_survives_its_database_connections_being_cut(live_server):
+    """As after a PostgreSQL restart: the server's next request reconnects by itself."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from urllib.request import urlopen
+
+    with urlopen(f"{live_server.url}/healthz") as response:  # noqa: S310 (our own server)
+        assert response.status == 200
+    with connection.cursor() as cursor:
+        # Every other session on this database ends, as a server restart would end them.
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] >= 1, "the server's own connection was open"
+    with urlopen(f"{live_server.url}/healthz") as response:  # noqa: S310
+        assert response.status == 200
+        assert b'"database": "ok"' in response.read()

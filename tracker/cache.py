@@ -1,0 +1,45 @@
+"""Django's Redis cache, made to fail soft: with Redis down a read is a miss and a
+write is skipped, so pages are served uncached instead of failing."""
+
+import logging
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class ForgivingRedisCache(RedisCache):
+    def _forgive(self, name: str, default, *args, **kwargs):
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except (RedisError, OSError) as error:
+            log.warning("cache unavailable (%s): %s", name, error)
+            return default
+
+    def get(self, key, default=None, version=None):
+        return self._forgive("get", default, key, default, version)
+
+    def set(self, key, value, timeout=..., version=None):
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return self._forgive("set", None, key, value, version=version, **kwargs)
+
+    def add(self, key, value, timeout=..., version=None):
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return self._forgive("add", False, key, value, version=version, **kwargs)
+
+    def delete(self, key, version=None):
+        return self._forgive("delete", False, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._forgive("get_many", {}, keys, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._forgive("incr", None, key, delta, version)
+
+    def has_key(self, key, version=None):
+        return self._forgive("has_key", False, key, version)
+
+    def touch(self, key, timeout=..., version=None):
+        kwargs = {} if timeout is ... else {"timeout": timeout}
+        return self._forgive("touch", False, key, version=version, **kwargs)
