@@ -7,6 +7,18 @@ from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
+def no_page_cache(request, settings):
+    """Pages are rendered afresh in tests (query counts, contents), except in the tests
+    of the page cache itself, marked `page_cache`."""
+    if request.node.get_closest_marker("page_cache") is None:
+        settings.PAGE_CACHE_SECONDS = 0
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def english():
     """Each test starts in English: a request in another language leaves it active."""
     with translation.override("en"):

@@ -12,6 +12,8 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import override_settings
 
+from tracker import factories
+
 ROOT = Path(__file__).resolve().parents[1]
 DEAD_REDIS = {
     "default": {
@@ -146,3 +148,53 @@ def test_the_app_survives_its_database_connections_being_cut(live_server):
     with urlopen(f"{live_server.url}/healthz") as response:  # noqa: S310
         assert response.status == 200
         assert b'"database": "ok"' in response.read()
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_public_pages_are_cached_and_never_stale(client, yizhuang, django_assert_max_num_queries):
+    url = "/en/programmes/beijing-etown-ai/"
+    first = client.get(url)
+    assert first["X-Cache"] == "miss"
+    with django_assert_max_num_queries(0):
+        second = client.get(url)
+    assert second["X-Cache"] == "hit"
+    assert second.content == first.content
+    assert "Content-Security-Policy" in second, "headers still added to a cached page"
+
+    yizhuang.planned_project_count = 12
+    yizhuang._change_reason = "Test."
+    yizhuang.save()
+    third = client.get(url)
+    assert third["X-Cache"] == "miss"
+    assert "0 of 12 projects publicly identified" in third.content.decode()
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_each_language_is_cached_apart(client, yizhuang):
+    english = client.get("/en/programmes/beijing-etown-ai/").content.decode()
+    chinese = client.get("/zh-hans/programmes/beijing-etown-ai/").content.decode()
+    assert "0 of 10" in english and "计划10个项目" in chinese
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_a_repeat_visit_gets_304(client, yizhuang):
+    url = "/en/programmes/beijing-etown-ai/"
+    first = client.get(url)
+    assert client.get(url, headers={"if-none-match": first["ETag"]}).status_code == 304
+    since = client.get(url, headers={"if-modified-since": first["Last-Modified"]})
+    assert since.status_code == 304
+    factories.MilestoneFactory(programme=yizhuang, project=None)
+    assert client.get(url, headers={"if-none-match": first["ETag"]}).status_code == 200
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_a_cached_badge_stays_embeddable(client, demo):
+    client.get("/badges/demo-hub/projects/city-brain.svg")
+    cached = client.get("/badges/demo-hub/projects/city-brain.svg")
+    assert cached["X-Cache"] == "hit"
+    assert "X-Frame-Options" not in cached
+    assert cached["Content-Type"].startswith("image/svg+xml")

@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class TrackerConfig(AppConfig):
     name = "tracker"
     verbose_name = _("Policy target tracker")
+
+    def ready(self) -> None:
+        # Any change to a record may change a public page: cached pages are keyed by a
+        # content version that every save and delete bumps (tracker.middleware).
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from tracker.middleware import bump_content_version
+
+        for model in self.get_models():
+            post_save.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
+            post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"del-{model}")
+        m2m_changed.connect(bump_content_version, dispatch_uid="bump-m2m")

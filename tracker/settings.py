@@ -71,7 +71,11 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
+    # Innermost: cached public pages still pass out through the security headers.
+    "tracker.middleware.PublicPageCacheMiddleware",
 ]
+# How long a rendered public page is kept; any change to the data replaces it sooner.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
