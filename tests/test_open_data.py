@@ -13,7 +13,8 @@ import openpyxl
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
@@ -156,10 +157,21 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 @pytest.fixture
 def api_data(db):
+    # Called in-process, the WSGI app would close the test's database connection at
+    # each request's start, as a server does; Django's test client holds that back too.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield from _load_api_data()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _load_api_data():
     with open("/dev/null", "w") as quiet:
         if not Programme.objects.exists():
             call_command("load_yizhuang", stdout=quiet)
             call_command("load_demo", stdout=quiet)
+    yield
 
 
 @schema.parametrize()
