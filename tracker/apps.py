@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,3 +18,10 @@ class TrackerConfig(AppConfig):
             post_save.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
             post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"del-{model}")
         m2m_changed.connect(bump_content_version, dispatch_uid="bump-m2m")
+
+
+class TrackerAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on the tracker's own site (a second factor at login)."""
+
+    default = False
+    default_site = "tracker.admin_site.TrackerAdminSite"
