@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format lock messages clean
+.PHONY: run test lint format lock messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,16 @@ lock: $(VENV)/.dev-installed
 messages: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore .venv --ignore staticfiles --ignore node_modules --ignore tests
 	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore .venv --ignore node_modules
+
+# A large synthetic data set in its own PostgreSQL database, with Redis, through
+# gunicorn: prints queries, render times and throughput (see the bench command).
+BENCH_DB ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+BENCH_REDIS ?= redis://127.0.0.1:6379/2
+bench: $(VENV)/.dev-installed
+	dropdb -h 127.0.0.1 -U postgres --if-exists tracker_bench
+	createdb -h 127.0.0.1 -U postgres tracker_bench
+	DATABASE_URL=$(BENCH_DB) REDIS_URL=$(BENCH_REDIS) $(BIN)/python manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DB) REDIS_URL=$(BENCH_REDIS) $(BIN)/python manage.py bench
 
 clean:
 	rm -rf $(VENV) staticfiles node_modules

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -746,13 +746,12 @@ class Target(ProjectPart, TrackedModel):
 class MeasurementQuerySet(models.QuerySet):
     def public(self) -> MeasurementQuerySet:
         """Measurements recorded with an update become public when it is published."""
-        unpublished = ProgressUpdate.objects.filter(measurements=OuterRef("pk")).exclude(
-            state=ProgressUpdate.State.PUBLISHED
+        links = ProgressUpdate.measurements.through.objects
+        published = links.filter(progressupdate__state=ProgressUpdate.State.PUBLISHED)
+        # Uncorrelated subqueries: the database reads each link table once, not per row.
+        return self.filter(
+            ~Q(pk__in=links.values("measurement_id")) | Q(pk__in=published.values("measurement_id"))
         )
-        published = ProgressUpdate.objects.filter(
-            measurements=OuterRef("pk"), state=ProgressUpdate.State.PUBLISHED
-        )
-        return self.filter(~Exists(unpublished) | Exists(published))
 
 
 class Measurement(TrackedModel):

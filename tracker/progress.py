@@ -268,13 +268,23 @@ def rollup_sum(series: Iterable[Iterable[Point]], on: dt.date) -> Decimal | None
 
 
 def rollup_series(series: Iterable[Iterable[Point]], dates: Iterable[dt.date]) -> list[Point]:
-    """The roll-up at each date, for a chart and for assessing a programme target."""
-    series = [list(points) for points in series]
+    """The roll-up at each date, for a chart and for assessing a programme target.
+
+    One pass over all points in date order (the same as `rollup_sum` at each date,
+    without rescanning every series for every date)."""
+    events = sorted(
+        (point.on, index, point.value) for index, points in enumerate(series) for point in points
+    )
+    latest: dict[int, Decimal] = {}
     result = []
+    position = 0
     for on in sorted(set(dates)):
-        total = rollup_sum(series, on)
-        if total is not None:
-            result.append(Point(on=on, value=total))
+        while position < len(events) and events[position][0] <= on:
+            _, index, value = events[position]
+            latest[index] = value
+            position += 1
+        if latest:
+            result.append(Point(on=on, value=sum(latest.values(), Decimal(0))))
     return result
 
 

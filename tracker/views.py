@@ -32,6 +32,8 @@ from tracker.models import (
 from tracker.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 
 DUE_SOON = dt.timedelta(days=90)
+# The dashboard shows the first few of a list; the milestones table has them all.
+DASHBOARD_LIST = 10
 EXPORT_FORMATS = ("csv", "xlsx", "json")
 
 
@@ -177,6 +179,7 @@ class ProgrammeDetailView(ExportableDetailMixin, DetailView):
                     ),
                     key=lambda m: m.planned_on,
                 ),
+                "dashboard_list_length": DASHBOARD_LIST,
                 "updates": updates,
                 "withdrawn": [t for t in programme.headline_targets if t.withdrawn_on],
                 "sectors": sorted(

@@ -37,15 +37,18 @@ def journey(page, site: str) -> None:
     page.goto(f"{site}/en/programmes/demo-hub/")
     assert page.locator("h1").inner_text() == "Demo AI hub (illustrative data)"
     assert page.get_by_text("Demo data:").is_visible()
-    page.get_by_role("link", name="Demo: AI credit risk platform").first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Demo: AI credit risk platform").first.click()
     assert page.locator("h1").inner_text() == "Demo: AI credit risk platform"
     assert page.get_by_text("Computed rating", exact=True).is_visible()
-    page.get_by_role("link", name="Demo: investment in ai credit risk platform").first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Demo: investment in ai credit risk platform").first.click()
     assert page.locator("h1").inner_text() == "Demo: investment in ai credit risk platform"
     assert page.locator("svg[role=img]").count() == 1
     assert page.get_by_role("table").count() == 1
     page.go_back()
-    page.get_by_role("link", name="Demo: pilot in service").first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Demo: pilot in service").first.click()
     assert page.locator("h1").inner_text() == "Demo: pilot in service"
     assert page.get_by_text("History of dates and status").is_visible()
 
@@ -61,13 +64,16 @@ def test_the_same_journey_works_without_javascript(no_js_page, site):
 def filter_and_sort(page, site: str) -> None:
     page.goto(f"{site}/en/programmes/demo-hub/milestones/")
     page.get_by_label("Status").select_option("completed")
-    page.get_by_role("button", name="Apply filters").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply filters").click()
     assert "status=completed" in page.url
     rows = page.locator("tbody tr")
     assert rows.count() == 6
     assert all("Completed" in text for text in rows.locator("td:nth-child(6)").all_inner_texts())
-    page.get_by_role("link", name="Planned for").click()
-    page.get_by_role("link", name="Planned for").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Planned for").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Planned for").click()
     assert page.locator("th[aria-sort=descending]").inner_text().startswith("Planned for")
     assert "status=completed" in page.url, "the filter survives sorting"
     dates = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
@@ -85,11 +91,13 @@ def test_filters_and_sorting_work_without_javascript(no_js_page, site):
 def test_language_switcher_keeps_the_page(no_js_page, site):
     project = Project.objects.get(slug="city-brain")
     no_js_page.goto(f"{site}{project.get_absolute_url()}")
-    no_js_page.get_by_role("link", name="简体中文").click()
+    with no_js_page.expect_navigation():
+        no_js_page.get_by_role("link", name="简体中文").click()
     assert no_js_page.url.endswith("/zh-hans/programmes/demo-hub/projects/city-brain/")
     assert no_js_page.locator("html").get_attribute("lang") == "zh-hans"
     assert no_js_page.locator("h1").inner_text() == "示例：城市运行中心"
-    no_js_page.get_by_role("link", name="English").click()
+    with no_js_page.expect_navigation():
+        no_js_page.get_by_role("link", name="English").click()
     assert no_js_page.url.endswith("/en/programmes/demo-hub/projects/city-brain/")
 
 
