@@ -15,6 +15,7 @@ from tests.admin_forms import admin_form_data
 from tests.test_pages import page_text
 from tracker import factories
 from tracker.models import Measurement, Milestone, ProgressUpdate, ReminderLog, Target
+from tracker.resources import MilestoneResource
 
 
 @pytest.fixture
@@ -373,20 +374,7 @@ def test_export_reimports_to_the_same_data(client, setup):
         {
             "format": "1",
             "resource": "0",
-            **{
-                f"milestoneresource_{f}": "on"
-                for f in [
-                    "id",
-                    "project",
-                    "title_en",
-                    "title_zh_hans",
-                    "planned_on",
-                    "forecast_on",
-                    "completed_on",
-                    "status",
-                    "weight",
-                ]
-            },
+            **{f"milestoneresource_{f}": "on" for f in MilestoneResource._meta.fields},
         },
     )
     assert exported.status_code == 200

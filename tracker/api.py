@@ -59,6 +59,26 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+class Linked(Schema):
+    """Resolvers shared by the records that belong to a programme and have a page."""
+
+    @staticmethod
+    def resolve_programme(obj) -> str:
+        return obj.programme.slug
+
+    @staticmethod
+    def resolve_project(obj) -> str | None:
+        return obj.project.slug if obj.project_id else None
+
+    @staticmethod
+    def resolve_title(obj) -> Text:
+        return text(obj, "title")
+
+    @staticmethod
+    def resolve_url(obj) -> str:
+        return obj.get_absolute_url()
+
+
 class ProgrammeOut(Schema):
     slug: str
     name: Text
@@ -120,7 +140,7 @@ def assessed(target: Target):
     return target._assessed
 
 
-class TargetOut(Schema):
+class TargetOut(Linked):
     id: int
     programme: str
     project: str | None
@@ -141,18 +161,6 @@ class TargetOut(Schema):
     url: str
 
     @staticmethod
-    def resolve_programme(obj) -> str:
-        return obj.programme.slug
-
-    @staticmethod
-    def resolve_project(obj) -> str | None:
-        return obj.project.slug if obj.project_id else None
-
-    @staticmethod
-    def resolve_title(obj) -> Text:
-        return text(obj, "title")
-
-    @staticmethod
     def resolve_assessment(obj):
         return assessed(obj)[0]
 
@@ -163,10 +171,6 @@ class TargetOut(Schema):
     @staticmethod
     def resolve_measurements(obj):
         return list(obj.measurements.all())
-
-    @staticmethod
-    def resolve_url(obj) -> str:
-        return obj.get_absolute_url()
 
 
 class ProjectOut(Schema):
@@ -203,7 +207,7 @@ class ProjectOut(Schema):
         return obj.get_absolute_url()
 
 
-class MilestoneOut(Schema):
+class MilestoneOut(Linked):
     id: int
     programme: str
     project: str | None
@@ -220,18 +224,6 @@ class MilestoneOut(Schema):
     url: str
 
     @staticmethod
-    def resolve_programme(obj) -> str:
-        return obj.programme.slug
-
-    @staticmethod
-    def resolve_project(obj) -> str | None:
-        return obj.project.slug if obj.project_id else None
-
-    @staticmethod
-    def resolve_title(obj) -> Text:
-        return text(obj, "title")
-
-    @staticmethod
     def resolve_first_planned_on(obj) -> dt.date:
         return obj.original_planned_on
 
@@ -243,12 +235,8 @@ class MilestoneOut(Schema):
     def resolve_slippage_days(obj) -> int:
         return obj.slippage_days(today())
 
-    @staticmethod
-    def resolve_url(obj) -> str:
-        return obj.get_absolute_url()
 
-
-class UpdateOut(Schema):
+class UpdateOut(Linked):
     id: int
     programme: str
     project: str | None
@@ -258,24 +246,8 @@ class UpdateOut(Schema):
     url: str
 
     @staticmethod
-    def resolve_programme(obj) -> str:
-        return obj.programme.slug
-
-    @staticmethod
-    def resolve_project(obj) -> str | None:
-        return obj.project.slug if obj.project_id else None
-
-    @staticmethod
-    def resolve_title(obj) -> Text:
-        return text(obj, "title")
-
-    @staticmethod
     def resolve_body(obj) -> Text:
         return text(obj, "body")
-
-    @staticmethod
-    def resolve_url(obj) -> str:
-        return obj.get_absolute_url()
 
 
 class SourceOut(Schema):
