@@ -417,7 +417,9 @@ class MeasurementAdmin(ScopedImportExportMixin, TrackerAdmin):
     list_select_related = ("target", "source")
     search_fields = ("target__title_en", "target__title_zh_hans", "note_en", "note_zh_hans")
     autocomplete_fields = ("target", "source")
-    date_hierarchy = "as_of"
+    # Hundreds of thousands of rows: no second, unfiltered count, and no date drill-down
+    # (its distinct-dates query reads the whole table); filter by programme instead.
+    show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # __str__ names the target, also in autocomplete results; a queryset that already
@@ -449,7 +451,8 @@ class MilestoneAdmin(ScopedImportExportMixin, NoDeleteMixin, TrackerAdmin):
     list_editable = ("status", "forecast_on", "completed_on")
     list_filter = ("status", "programme", "project__sector", "is_demo")
     list_select_related = ("programme", "project")
-    list_per_page = 100
+    list_per_page = 50
+    show_full_result_count = False
     search_fields = ("title_en", "title_zh_hans", "project__name_en", "project__name_zh_hans")
     autocomplete_fields = ("programme", "project", "evidence")
     date_hierarchy = "planned_on"

@@ -882,6 +882,8 @@ class Milestone(ProjectPart, TrackedModel):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         ordering = ["planned_on", "title"]
+        # Lists are read in date order, the most common query by far.
+        indexes = [models.Index(fields=["planned_on"], name="milestone_by_date")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status="completed") & Q(completed_on__isnull=False))
