@@ -47,28 +47,27 @@ def chromium():
         browser.close()
 
 
+def browser_page(chromium, **options):
+    """A page in a fresh browser context (its own cookies), closed after the test."""
+    context = chromium.new_context(**options)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    yield page
-    context.close()
+    # axe is injected as a script, which the site's Content Security Policy forbids.
+    yield from browser_page(chromium, viewport={"width": 1280, "height": 900}, bypass_csp=True)
 
 
 @pytest.fixture
 def no_js_page(chromium):
-    context = chromium.new_context(java_script_enabled=False)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from browser_page(chromium, java_script_enabled=False)
 
 
 @pytest.fixture
 def phone_page(chromium):
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, bypass_csp=True)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from browser_page(chromium, viewport={"width": 360, "height": 740})
 
 
 @pytest.fixture
