@@ -123,9 +123,6 @@ class Source(TrackedModel):
 
 
 class ProgrammeQuerySet(models.QuerySet):
-    def with_counts(self) -> ProgrammeQuerySet:
-        return self.annotate(project_count=models.Count("projects", distinct=True))
-
     def with_status(self) -> ProgrammeQuerySet:
         """Everything the programme's headline targets need to be assessed and rolled
         up, in a fixed number of queries whatever the number of projects."""
@@ -336,9 +333,6 @@ class Rating(models.TextChoices):
 
 
 class ProjectQuerySet(models.QuerySet):
-    def real(self) -> ProjectQuerySet:
-        return self.filter(is_demo=False)
-
     def with_status(self) -> ProjectQuerySet:
         """What a project's computed rating needs, for any number of projects in a
         fixed number of queries."""
@@ -678,10 +672,6 @@ class Target(ProjectPart, TrackedModel):
         )
 
     @property
-    def has_due_range(self) -> bool:
-        return self.due_earliest is not None
-
-    @property
     def baseline(self) -> progress.Point | None:
         if self.baseline_value is None or self.baseline_on is None:
             return None
@@ -692,10 +682,19 @@ class Target(ProjectPart, TrackedModel):
         return [progress.Point(on=m.as_of, value=m.value) for m in self.measurements.all()]
 
     def series(self, today: dt.date) -> list[progress.Point]:
-        """What the target is assessed on: its measurements, or its projects' roll-up."""
+        """What the target is assessed on: its measurements, or its projects' roll-up.
+
+        Kept on the instance for the day: a page reads it for the status, the chart and
+        the data table, and a roll-up reads every project's measurements."""
+        cached = getattr(self, "_series", None)
+        if cached is not None and cached[0] == today:
+            return cached[1]
         if self.rollup == self.Rollup.NONE:
-            return self.points()
-        return self.programme.rollup_points(self, today)
+            points = self.points()
+        else:
+            points = self.programme.rollup_points(self, today)
+        self._series = (today, points)
+        return points
 
     def assess(
         self, today: dt.date | None = None
