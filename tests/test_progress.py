@@ -489,3 +489,44 @@ def test_forecast_of_points_on_an_exact_line_is_the_crossing_date(
     ]
     target = D(sign * per_day * days_to_target)
     assert forecast(points, target, comparator) == start + dt.timedelta(days=days_to_target)
+
+
+def least_squares_crossing(points, target, comparator):
+    """The forecast worked out the textbook way, in exact fractions, to check the
+    whole-number arithmetic the tracker uses against."""
+    from fractions import Fraction
+    from math import ceil
+
+    xs = [Fraction((point.on - points[0].on).days) for point in points]
+    ys = [Fraction(point.value) for point in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+    if slope == 0 or (slope < 0) == (comparator == "at_least"):
+        return None
+    intercept = mean_y - slope * mean_x
+    return points[0].on + dt.timedelta(days=ceil((Fraction(target) - intercept) / slope))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    measured=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=4000),
+            st.decimals(min_value=0, max_value=10**12, places=4, allow_nan=False),
+        ),
+        min_size=2,
+        max_size=12,
+    ),
+    target=st.decimals(min_value=0, max_value=10**13, places=4, allow_nan=False),
+    comparator=st.sampled_from(["at_least", "at_most"]),
+)
+def test_forecast_equals_the_exact_least_squares_crossing(measured, target, comparator):
+    points = [Point(START + dt.timedelta(days=day), value) for day, value in measured]
+    try:
+        expected = least_squares_crossing(points, target, comparator)
+    except OverflowError:
+        expected = None
+    assert forecast(points, target, comparator) == expected

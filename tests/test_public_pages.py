@@ -112,6 +112,49 @@ def test_demo_dashboard_shows_statuses_projects_milestones_and_updates(client, d
 
 
 @pytest.mark.django_db
+def test_dashboard_lists_the_earliest_overdue_and_due_milestones_and_counts_them_all(client, today):
+    project = factories.ProjectFactory()
+    programme = project.programme
+    for n in range(12):
+        factories.MilestoneFactory(
+            project=project, title_en=f"Late {n:02}", planned_on=today - dt.timedelta(days=40 - n)
+        )
+    factories.MilestoneFactory(
+        project=project,
+        title_en="Late but withdrawn",
+        planned_on=today - dt.timedelta(days=90),
+        withdrawn_on=today,
+        withdrawal_reason="Merged into another.",
+    )
+    factories.MilestoneFactory(
+        project=project,
+        title_en="Done early",
+        planned_on=today - dt.timedelta(days=90),
+        status=Milestone.Status.COMPLETED,
+        completed_on=today - dt.timedelta(days=95),
+    )
+    for n in range(3):
+        factories.MilestoneFactory(
+            programme=programme,
+            project=None,
+            title_en=f"Soon {n}",
+            planned_on=today + dt.timedelta(days=30 * n),
+        )
+    factories.MilestoneFactory(project=project, title_en="Far off", planned_on=today.replace(2028))
+
+    text = page_text(client.get(f"/en/programmes/{programme.slug}/"))
+
+    overdue = text.split("Overdue", 1)[1].split("Due in the next 90 days", 1)[0]
+    shown = re.findall(r"Late \d\d", overdue)
+    assert shown == [f"Late {n:02}" for n in range(10)], "the ten earliest, in date order"
+    assert "All 12 overdue milestones" in overdue
+    assert "withdrawn" not in overdue and "Done early" not in overdue
+    due = text.split("Due in the next 90 days", 1)[1].split("Programme milestones", 1)[0]
+    assert re.findall(r"Soon \d", due) == ["Soon 0", "Soon 1", "Soon 2"]
+    assert "Far off" not in due and "milestones due soon" not in due
+
+
+@pytest.mark.django_db
 def test_demo_project_page_has_charts_timeline_updates_and_history(client, demo):
     project = Project.objects.get(slug="credit-risk-ai")
     html = client.get(project.get_absolute_url()).content.decode()

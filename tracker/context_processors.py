@@ -7,4 +7,7 @@ def site(request: HttpRequest) -> dict:
     """Context every public page needs: whether illustrative data is present."""
     if request.path.startswith("/admin/"):
         return {}
-    return {"demo_data_present": demo_records_exist()}
+    # Asked once a request, however many templates (tables, includes) render.
+    if not hasattr(request, "demo_data_present"):
+        request.demo_data_present = demo_records_exist()
+    return {"demo_data_present": request.demo_data_present}

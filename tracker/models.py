@@ -7,6 +7,7 @@ repeats them so a form can show the message next to the field it concerns.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,7 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
-from django.db.models import F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -130,7 +132,7 @@ class ProgrammeQuerySet(models.QuerySet):
             Prefetch(
                 "targets",
                 queryset=Target.objects.filter(project__isnull=True)
-                .with_measurements()
+                .with_points()
                 .order_by("due_on", "pk"),
                 to_attr="headline_targets",
             ),
@@ -249,7 +251,7 @@ class Programme(TrackedModel):
         if projects is None:
             projects = list(
                 self.projects.prefetch_related(
-                    Prefetch("targets", queryset=Target.objects.with_measurements())
+                    Prefetch("targets", queryset=Target.objects.with_points())
                 )
             )
         if target.rollup == Target.Rollup.COUNT_PROJECTS:
@@ -332,17 +334,44 @@ class Rating(models.TextChoices):
     RED = "red", _("Red: off course")
 
 
+class MilestoneCountsIterable(ModelIterable):
+    """Projects, each with how many of its milestones are open and how many of those
+    are overdue on `today` (by default the day it runs), counted for all of them in one
+    query."""
+
+    today: dt.date | None = None
+
+    def __iter__(self):
+        projects = list(super().__iter__())
+        today = self.today or timezone.localdate()
+        counts = {}
+        if projects:
+            rows = (
+                Milestone.objects.filter(project__in=[project.pk for project in projects])
+                .open()
+                .rewrite(False)  # no translated field: plain rows, without modeltranslation
+                .values("project")
+                .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(planned_on__lt=today)))
+                .order_by()
+                .values_list("project", "open", "overdue")
+            )
+            counts = {project: (open_, overdue) for project, open_, overdue in rows}
+        for project in projects:
+            project._milestone_counts = (today, *counts.get(project.pk, (0, 0)))
+        return iter(projects)
+
+
 class ProjectQuerySet(models.QuerySet):
-    def with_status(self) -> ProjectQuerySet:
-        """What a project's computed rating needs, for any number of projects in a
-        fixed number of queries."""
-        return self.select_related("programme", "sector").prefetch_related(
-            Prefetch("targets", queryset=Target.objects.with_measurements()),
-            Prefetch(
-                "milestones",
-                queryset=Milestone.objects.with_slippage().select_related("programme", "project"),
-            ),
+    def with_status(self, today: dt.date | None = None) -> ProjectQuerySet:
+        """What a project's computed rating on `today` needs, for any number of projects
+        in a fixed number of queries: its targets' points and its milestones counted."""
+        clone = self.select_related("programme", "sector").prefetch_related(
+            Prefetch("targets", queryset=Target.objects.with_points()),
         )
+        clone._iterable_class = type(
+            "MilestoneCountsIterable", (MilestoneCountsIterable,), {"today": today}
+        )
+        return clone
 
 
 class Project(TrackedModel):
@@ -440,9 +469,13 @@ class Project(TrackedModel):
         assessments = [
             target.assess(today)[0] for target in self.targets.all() if not target.withdrawn_on
         ]
-        milestones = [m for m in self.milestones.all() if m.is_open]
-        overdue = sum(1 for m in milestones if m.overdue_on(today))
-        return progress.project_rating(assessments, overdue, len(milestones))
+        counted = getattr(self, "_milestone_counts", None)
+        if counted and counted[0] == today:
+            open_count, overdue = counted[1:]
+        else:
+            milestones = [m for m in self.milestones.all() if m.is_open]
+            open_count, overdue = len(milestones), sum(1 for m in milestones if m.overdue_on(today))
+        return progress.project_rating(assessments, overdue, open_count)
 
     def clean(self) -> None:
         errors = {}
@@ -473,11 +506,34 @@ class TargetAssessment:
     earliest: progress.Assessment | None
 
 
+class PointsIterable(ModelIterable):
+    """Targets, each with its public measurements as plain points, read for all of
+    them in one query: what a status needs, without building a Measurement each."""
+
+    def __iter__(self):
+        targets = list(super().__iter__())
+        points = defaultdict(list)
+        if targets:
+            rows = (
+                Measurement.objects.public()
+                .filter(target__in=[target.pk for target in targets])
+                .order_by("as_of", "pk")
+                .rewrite(False)  # no translated field: plain tuples, without modeltranslation
+                .values_list("target_id", "as_of", "value")
+            )
+            for target_id, on, value in rows:
+                points[target_id].append(progress.Point(on=on, value=value))
+        for target in targets:
+            target._points = points[target.pk]
+        return iter(targets)
+
+
 class TargetQuerySet(models.QuerySet):
-    def with_measurements(self) -> TargetQuerySet:
-        return self.select_related("programme").prefetch_related(
-            Prefetch("measurements", queryset=Measurement.objects.public().order_by("as_of", "pk"))
-        )
+    def with_points(self) -> TargetQuerySet:
+        """Targets ready to be assessed: their public measurements as points."""
+        clone = self.select_related("programme")
+        clone._iterable_class = PointsIterable
+        return clone
 
     def with_status(self) -> TargetQuerySet:
         """Targets ready to be assessed, roll-ups included, in a fixed number of queries."""
@@ -489,7 +545,7 @@ class TargetQuerySet(models.QuerySet):
                     Prefetch(
                         "projects",
                         queryset=Project.objects.prefetch_related(
-                            Prefetch("targets", queryset=Target.objects.with_measurements())
+                            Prefetch("targets", queryset=Target.objects.with_points())
                         ),
                         to_attr="status_projects",
                     )
@@ -678,7 +734,11 @@ class Target(ProjectPart, TrackedModel):
         return progress.Point(on=self.baseline_on, value=self.baseline_value)
 
     def points(self) -> list[progress.Point]:
-        """The target's own measurements (prefetched by `with_measurements()`)."""
+        """The target's own public measurements, in date order (read by `with_points()`,
+        or else from the measurements `with_status()` prefetched)."""
+        points = getattr(self, "_points", None)
+        if points is not None:
+            return points
         return [progress.Point(on=m.as_of, value=m.value) for m in self.measurements.all()]
 
     def series(self, today: dt.date) -> list[progress.Point]:
@@ -819,6 +879,24 @@ class Measurement(TrackedModel):
 
 
 class MilestoneQuerySet(models.QuerySet):
+    @staticmethod
+    def open_q() -> Q:
+        """Not withdrawn, and planned or in progress (see `Milestone.is_open`)."""
+        return Q(withdrawn_on__isnull=True, status__in=Milestone.OPEN_STATUSES)
+
+    @classmethod
+    def overdue_q(cls, today: dt.date) -> Q:
+        """Open and planned before today (see `Milestone.overdue_on`)."""
+        return cls.open_q() & Q(planned_on__lt=today)
+
+    @classmethod
+    def due_soon_q(cls, today: dt.date, within: dt.timedelta) -> Q:
+        """Open and planned from today to `within` from now."""
+        return cls.open_q() & Q(planned_on__range=(today, today + within))
+
+    def open(self) -> MilestoneQuerySet:
+        return self.filter(self.open_q())
+
     def with_slippage(self) -> MilestoneQuerySet:
         """Annotate `first_planned_on`, the earliest planned date in the history, so that
         a deadline moved later still counts as slipped."""
@@ -836,6 +914,8 @@ class Milestone(ProjectPart, TrackedModel):
         IN_PROGRESS = "in_progress", _("In progress")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
+
+    OPEN_STATUSES = (Status.PLANNED, Status.IN_PROGRESS)
 
     programme = models.ForeignKey(
         Programme, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="milestones"
@@ -915,10 +995,7 @@ class Milestone(ProjectPart, TrackedModel):
 
     @property
     def is_open(self) -> bool:
-        return not self.withdrawn_on and self.status in (
-            self.Status.PLANNED,
-            self.Status.IN_PROGRESS,
-        )
+        return not self.withdrawn_on and self.status in self.OPEN_STATUSES
 
     def overdue_on(self, today: dt.date) -> bool:
         return not self.withdrawn_on and progress.milestone_overdue(

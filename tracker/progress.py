@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 
 from django.utils.translation import gettext_lazy as _
 
@@ -93,22 +92,32 @@ def expected_value(baseline: Point, target: Decimal, due: dt.date, on: dt.date) 
 
 def forecast(points: list[Point], target: Decimal, comparator: str) -> dt.date | None:
     """The date a least-squares line through the points reaches the target, or None
-    where the trend is flat or heads away from it ("not at the current rate")."""
-    if len(points) < 2:
+    where the trend is flat or heads away from it ("not at the current rate").
+
+    Exact: values are scaled to whole numbers over one common denominator, so the sums
+    are integers and the date is the ceiling of one integer division."""
+    n = len(points)
+    if n < 2:
         return None
     origin = points[0].on
-    xs = [Fraction((p.on - origin).days) for p in points]
-    ys = [Fraction(p.value) for p in points]
-    n = len(points)
-    mean_x, mean_y = sum(xs) / n, sum(ys) / n
-    spread = sum((x - mean_x) ** 2 for x in xs)
+    xs = [(p.on - origin).days for p in points]
+    ratios = [p.value.as_integer_ratio() for p in points]
+    scale = math.lcm(*(denominator for _, denominator in ratios))
+    ys = [numerator * (scale // denominator) for numerator, denominator in ratios]
+    sum_x, sum_y = sum(xs), sum(ys)
+    # slope = covariance / spread, both multiplied by n squared to stay whole.
+    spread = n * sum(x * x for x in xs) - sum_x * sum_x
     if spread == 0:
         return None
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
-    if slope == 0 or (slope < 0) == (comparator == AT_LEAST):
+    covariance = n * sum(x * y for x, y in zip(xs, ys, strict=True)) - sum_x * sum_y
+    if covariance == 0 or (covariance < 0) == (comparator == AT_LEAST):
         return None
-    intercept = mean_y - slope * mean_x
-    day = math.ceil((Fraction(target) - intercept) / slope)
+    # The line reaches the target t (scaled) on day
+    #   (t - intercept) / slope = (t*n*spread - sum_y*spread + covariance*sum_x) / (n*covariance)
+    goal, goal_denominator = target.as_integer_ratio()
+    numerator = goal * scale * n * spread + goal_denominator * (covariance * sum_x - sum_y * spread)
+    denominator = goal_denominator * n * covariance
+    day = -(-numerator // denominator)  # the ceiling, whatever the signs
     try:
         return origin + dt.timedelta(days=day)
     except OverflowError:

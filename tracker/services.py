@@ -7,7 +7,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracker.models import DEMO_MODELS, ProgressUpdate
+from tracker.models import DEMO_MODELS, Milestone, MilestoneQuerySet, ProgressUpdate
 from tracker.progress import Status
 
 
@@ -120,7 +120,11 @@ def work_for(user, today) -> dict:
     from tracker.scopes import programmes_for, projects_for
 
     projects = list(projects_for(user).with_status().order_by("programme", "name"))
-    overdue = [m for p in projects for m in p.milestones.all() if m.overdue_on(today)]
+    overdue = list(
+        Milestone.objects.filter(MilestoneQuerySet.overdue_q(today), project__in=projects)
+        .select_related("programme", "project")
+        .order_by("programme", "project__name", "planned_on", "title")
+    )
     stale = [
         t
         for p in projects

@@ -4,7 +4,7 @@ import uuid
 from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from tracker.filters import MilestoneFilter
 from tracker.formatting import format_compact
 from tracker.models import (
     Milestone,
+    MilestoneQuerySet,
     Programme,
     ProgressUpdate,
     Project,
@@ -153,32 +154,31 @@ class ProgrammeDetailView(ExportableDetailMixin, DetailView):
         programme, today = self.object, timezone.localdate()
         projects = programme.status_projects
         headline = programme.headline_assessments(today)
-        milestones = programme.programme_milestones + [
-            m for project in projects for m in project.milestones.all()
-        ]
         table = ProjectTable(projects, order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         updates = list(published_updates().filter(programme=programme)[:5])
+        # Only the milestones shown are read; the rest are counted by the database.
+        milestones = Milestone.objects.filter(programme=programme)
+        overdue = MilestoneQuerySet.overdue_q(today)
+        due_soon = MilestoneQuerySet.due_soon_q(today, DUE_SOON)
+        counts = milestones.aggregate(
+            overdue=Count("pk", filter=overdue),
+            due_soon=Count("pk", filter=due_soon),
+            latest=Max("updated_at"),
+        )
         stamps = [programme.updated_at, *(p.updated_at for p in projects)]
-        stamps += [m.updated_at for m in milestones] + [u.updated_at for u in updates]
-        stamps += [item.target.updated_at for item in headline]
+        stamps += [u.updated_at for u in updates] + [item.target.updated_at for item in headline]
+        stamps += [counts["latest"]] if counts["latest"] else []
         context.update(
             {
                 "headline": headline,
                 "charts": {item.target.pk: target_chart(item, today) for item in headline},
                 "project_count": len(projects),
                 "projects_table": table,
-                "overdue": sorted(
-                    (m for m in milestones if m.overdue_on(today)), key=lambda m: m.planned_on
-                ),
-                "due_soon": sorted(
-                    (
-                        m
-                        for m in milestones
-                        if m.is_open and today <= m.planned_on <= today + DUE_SOON
-                    ),
-                    key=lambda m: m.planned_on,
-                ),
+                "overdue": self.first_shown(milestones.filter(overdue), programme),
+                "overdue_count": counts["overdue"],
+                "due_soon": self.first_shown(milestones.filter(due_soon), programme),
+                "due_soon_count": counts["due_soon"],
                 "dashboard_list_length": DASHBOARD_LIST,
                 "updates": updates,
                 "withdrawn": [t for t in programme.headline_targets if t.withdrawn_on],
@@ -191,6 +191,17 @@ class ProgrammeDetailView(ExportableDetailMixin, DetailView):
         context["programme"] = programme
         return context
 
+    @staticmethod
+    def first_shown(milestones, programme: Programme) -> list[Milestone]:
+        shown = list(
+            milestones.with_slippage()
+            .select_related("project")
+            .order_by("planned_on", "pk")[:DASHBOARD_LIST]
+        )
+        for milestone in shown:
+            milestone.programme = programme
+        return shown
+
 
 def programme_or_404(slug: str) -> Programme:
     return get_object_or_404(Programme, slug=slug)
@@ -202,7 +213,14 @@ class ProjectDetailView(DetailView):
 
     def get_object(self, queryset=None):
         return get_object_or_404(
-            Project.objects.with_status().prefetch_related("lead_organisations", "sources"),
+            Project.objects.with_status().prefetch_related(
+                "lead_organisations",
+                "sources",
+                Prefetch(
+                    "milestones",
+                    queryset=Milestone.objects.with_slippage().select_related("programme"),
+                ),
+            ),
             programme__slug=self.kwargs["programme"],
             slug=self.kwargs["project"],
         )
