@@ -1,10 +1,10 @@
 """Public pages cached per language in the shared cache, never stale.
 
 Every save or delete of a tracked record bumps one content version in the cache
-(tracker.apps); a cached page is keyed by that version, the language, the day and the
-full address, so anything that changes what a page shows makes a new key. Repeat
-visits get 304 from the ETag and Last-Modified headers. If the cache fails, pages
-are simply rendered (tracker.cache forgives Redis errors).
+(tracker.apps); a cached page is stored with the version and the day it was rendered
+on, and is used only while both are current, so anything that changes what a page
+shows replaces it. Repeat visits get 304 from the ETag and Last-Modified headers. If
+the cache fails, pages are simply rendered (tracker.cache forgives Redis errors).
 """
 
 import datetime as dt
@@ -14,34 +14,37 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
 VERSION_KEY = "content-version"
 CACHED_PREFIXES = ("/en/", "/zh-hans/", "/api/v1/programmes", "/api/v1/sources", "/badges/")
+# What a page's own response says about itself, kept with it. The security headers are
+# not kept: the middleware outside this one adds them to every response, cached or not.
 KEPT_HEADERS = (
     "Content-Type",
     "Content-Disposition",
     "Cache-Control",
     "Content-Language",
     "Cross-Origin-Resource-Policy",
+    "Vary",
+    "X-Frame-Options",
 )
 
 
-def content_version() -> tuple[str, float]:
-    """The current version and when it began (a fresh one after a cache flush)."""
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = (f"{time.time_ns():x}", time.time())
-        cache.add(VERSION_KEY, version, timeout=None)
-    return version
+def new_version() -> tuple[str, float]:
+    return (f"{time.time_ns():x}", time.time())
 
 
 def bump_content_version(**kwargs) -> None:
-    cache.set(VERSION_KEY, (f"{time.time_ns():x}", time.time()), timeout=None)
+    cache.set(VERSION_KEY, new_version(), timeout=None)
 
 
 class PublicPageCacheMiddleware:
+    """Placed just inside WhiteNoise: a cached page is answered before sessions,
+    locale, CSRF or authentication run, and passes out only through the security
+    headers, so it costs little more than a static file."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -53,37 +56,42 @@ class PublicPageCacheMiddleware:
             or not request.path.startswith(CACHED_PREFIXES)
         ):
             return self.get_response(request)
-        version, since = content_version()
-        today = timezone.localdate().isoformat()
-        lang = getattr(request, "LANGUAGE_CODE", "")
-        digest = hashlib.sha256(
-            f"{version}|{today}|{lang}|{request.get_full_path()}".encode()
-        ).hexdigest()[:32]
-        etag = quote_etag(digest)
+        # The language the locale middleware will pick: from the address, or else from
+        # the visitor's cookie or browser.
+        lang = translation.get_language_from_request(request, check_path=True)
+        address = f"{lang}|{request.get_full_path()}"
+        key = "page:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+        # One round trip to the cache for both the content version and the page.
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY)
+        if version is None:
+            version = new_version()
+            if not cache.add(VERSION_KEY, version, timeout=None):
+                version = cache.get(VERSION_KEY) or version
+        today = timezone.localdate()
         # A page changes with the data (the version) or the day, whichever came last.
+        stamp = (version[0], today.isoformat())
+        etag = quote_etag(hashlib.sha256(f"{stamp}|{address}".encode()).hexdigest()[:32])
         midnight = dt.datetime.combine(
-            timezone.localdate(), dt.time(), tzinfo=timezone.get_current_timezone()
+            today, dt.time(), tzinfo=timezone.get_current_timezone()
         ).timestamp()
-        modified = int(max(since, midnight))
+        modified = int(max(version[1], midnight))
         if self._not_modified(request, etag, modified):
             response = HttpResponseNotModified()
             response["ETag"] = etag
             return response
-        key = f"page:{digest}"
-        stored = cache.get(key)
-        if stored is not None:
-            status, content, headers, embeddable = stored
+        stored = found.get(key)
+        if stored is not None and stored[0] == stamp:
+            _, status, content, headers = stored
             response = HttpResponse(content, status=status)
             for name, value in headers.items():
                 response[name] = value
-            response.xframe_options_exempt = embeddable
             response["X-Cache"] = "hit"
         else:
             response = self.get_response(request)
             if response.status_code == 200 and not response.streaming and not response.cookies:
                 headers = {h: response[h] for h in KEPT_HEADERS if h in response}
-                embeddable = getattr(response, "xframe_options_exempt", False)
-                cache.set(key, (200, response.content, headers, embeddable), timeout=seconds)
+                cache.set(key, (stamp, 200, response.content, headers), timeout=seconds)
                 response["X-Cache"] = "miss"
         if response.status_code == 200:
             response["ETag"] = etag
