@@ -1,5 +1,6 @@
 """Production settings, health checks, security headers and resilience."""
 
+import gzip
 import json
 import os
 import re
@@ -17,6 +18,8 @@ from django.db import connection
 from django.test import override_settings
 
 from tracker import factories
+from tracker.middleware import bump_content_version
+from tracker.models import Programme
 
 ROOT = Path(__file__).resolve().parents[1]
 DEAD_REDIS = {
@@ -191,6 +194,36 @@ def test_a_cached_page_is_served_before_sessions_and_keeps_its_own_headers(
     for header in ("Content-Security-Policy", "Strict-Transport-Security", "Referrer-Policy"):
         assert (header in hit) == (header in first)
     assert hit["Content-Language"] == "zh-hans"
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_a_cached_page_goes_out_gzipped_to_those_who_take_it(client, yizhuang):
+    url = "/en/programmes/beijing-etown-ai/"
+    plain = client.get(url)
+    gzipped = client.get(url, headers={"accept-encoding": "gzip, deflate, br"})
+    assert gzipped["X-Cache"] == "hit" and gzipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(gzipped.content) == plain.content
+    assert len(gzipped.content) < len(plain.content) / 3
+    again = client.get(url)
+    assert again["X-Cache"] == "hit" and "Content-Encoding" not in again
+    assert again.content == plain.content
+    for response in (plain, gzipped, again):
+        assert "Accept-Encoding" in response["Vary"]
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_a_page_kept_in_memory_goes_when_another_server_changes_the_data(client, yizhuang):
+    url = "/en/programmes/beijing-etown-ai/"
+    client.get(url)
+    assert client.get(url)["X-Cache"] == "hit"
+    # Another app server saves a change: here, only the shared content version moves.
+    Programme.objects.filter(pk=yizhuang.pk).update(planned_project_count=12)
+    bump_content_version()
+    fresh = client.get(url)
+    assert fresh["X-Cache"] == "miss"
+    assert "0 of 12 projects publicly identified" in fresh.content.decode()
 
 
 @pytest.mark.page_cache

@@ -3,13 +3,31 @@ write is skipped, so pages are served uncached instead of failing."""
 
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
 
+class ReusedClient(RedisCacheClient):
+    """Django builds a new redis-py client object for every cache call, and building
+    one costs more than a cache hit (it fills a table of ~170 reply parsers). A client
+    is only a handle on the thread-safe connection pool, so keep one per pool."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        client = clients.get(id(pool))
+        if client is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ForgivingRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClient
+
     def _forgive(self, name: str, default, *args, **kwargs):
         try:
             return getattr(super(), name)(*args, **kwargs)
