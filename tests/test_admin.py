@@ -228,3 +228,13 @@ def test_history_page_shows_changed_sources(admin_client):
     text = html.decode()
     assert "Replaced a press report with the official bulletin." in text
     assert "Old report" in text and "Ministry bulletin" in text
+
+
+@pytest.mark.django_db
+def test_measurement_list_shows_the_newest_first_across_targets(admin_client):
+    older, newer = factories.TargetFactory(title_en="A target"), factories.TargetFactory()
+    for target, day in ((older, "2023-05-01"), (newer, "2024-02-01"), (older, "2025-03-01")):
+        factories.MeasurementFactory(target=target, as_of=dt.date.fromisoformat(day))
+    html = admin_client.get(reverse("admin:tracker_measurement_changelist")).content.decode()
+    shown = [html.index(day) for day in ("March 1, 2025", "Feb. 1, 2024", "May 1, 2023")]
+    assert shown == sorted(shown)

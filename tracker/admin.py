@@ -420,6 +420,9 @@ class MeasurementAdmin(ScopedImportExportMixin, TrackerAdmin):
     # Hundreds of thousands of rows: no second, unfiltered count, and no date drill-down
     # (its distinct-dates query reads the whole table); filter by programme instead.
     show_full_result_count = False
+    # Newest first, read straight off an index: the model's own order (by target, which
+    # orders by programme, project and title) would sort every row to show a page.
+    ordering = ("-as_of", "-pk")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # __str__ names the target, also in autocomplete results; a queryset that already

@@ -839,6 +839,8 @@ class Measurement(TrackedModel):
         verbose_name_plural = _("measurements")
         ordering = ["target", "-as_of"]
         get_latest_by = "as_of"
+        # The admin lists the newest first across all targets.
+        indexes = [models.Index(fields=["as_of", "id"], name="measurement_by_date")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(value__gte=0),
