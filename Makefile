@@ -53,13 +53,20 @@ messages: $(VENV)/.dev-installed
 
 # A large synthetic data set in its own PostgreSQL database, with Redis, through
 # gunicorn: prints queries, render times and throughput (see the bench command).
+# Production settings throughout (DEBUG off, hashed and compressed static files), on
+# plain HTTP to 127.0.0.1.
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/tracker_bench
 BENCH_REDIS ?= redis://127.0.0.1:6379/2
+BENCH_ENV = DATABASE_URL=$(BENCH_DB) REDIS_URL=$(BENCH_REDIS) DEBUG=0 \
+	SECRET_KEY=bench-only-not-a-secret-0123456789-0123456789-0123456789 \
+	ALLOWED_HOSTS=testserver,127.0.0.1 SECURE_SSL_REDIRECT=0 OTP_REQUIRED_FOR_SUPERUSERS=0 \
+	STATIC_ROOT=$(CURDIR)/.bench/static LOG_LEVEL=WARNING
 bench: $(VENV)/.dev-installed
 	dropdb -h 127.0.0.1 -U postgres --if-exists tracker_bench
 	createdb -h 127.0.0.1 -U postgres tracker_bench
-	DATABASE_URL=$(BENCH_DB) REDIS_URL=$(BENCH_REDIS) $(BIN)/python manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_DB) REDIS_URL=$(BENCH_REDIS) $(BIN)/python manage.py bench
+	$(BENCH_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput --clear -v0
+	$(BENCH_ENV) $(BIN)/python manage.py bench
 
 clean:
-	rm -rf $(VENV) staticfiles node_modules
+	rm -rf $(VENV) staticfiles node_modules .bench
