@@ -1,6 +1,7 @@
 """The admin staff work in all day: every page answers, at a cost that does not grow."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -238,3 +239,39 @@ def test_measurement_list_shows_the_newest_first_across_targets(admin_client):
     html = admin_client.get(reverse("admin:tracker_measurement_changelist")).content.decode()
     shown = [html.index(day) for day in ("March 1, 2025", "Feb. 1, 2024", "May 1, 2023")]
     assert shown == sorted(shown)
+
+
+@pytest.mark.django_db
+def test_a_row_edited_in_the_list_never_overwrites_a_later_save(admin_client, admin_user):
+    milestone = factories.MilestoneFactory(planned_on=dt.date(2024, 3, 1))
+    url = reverse("admin:tracker_milestone_changelist")
+    page = admin_client.get(url).content.decode()
+    loaded = re.search(r'name="form-0-loaded_version" value="([^"]+)"', page).group(1)
+    # Meanwhile someone else completes it from the milestone's own page.
+    milestone.status, milestone.completed_on = "completed", dt.date(2024, 3, 2)
+    milestone._history_user = admin_user
+    milestone.save()
+    row = {
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "form-0-id": str(milestone.pk),
+        "form-0-loaded_version": loaded,
+        "form-0-status": "in_progress",
+        "form-0-forecast_on": "2024-09-30",
+        "form-0-completed_on": "",
+        "_save": "Save",
+    }
+    response = admin_client.post(url, row)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "While you were editing" in text and "Your changes were not saved" in text
+    milestone.refresh_from_db()
+    assert milestone.status == "completed" and milestone.forecast_on is None
+
+    row["form-0-loaded_version"] = milestone.updated_at.isoformat()
+    row["form-0-status"], row["form-0-completed_on"] = "completed", "2024-03-02"
+    assert admin_client.post(url, row).status_code == 302, "a current row saves"
+    milestone.refresh_from_db()
+    assert milestone.forecast_on == dt.date(2024, 9, 30)

@@ -19,7 +19,13 @@ from simple_history.utils import get_m2m_reverse_field_name
 
 from tracker import services
 from tracker.formatting import format_money, format_number
-from tracker.forms import MilestoneForm, ProgressUpdateForm, TargetForm, TrackerForm
+from tracker.forms import (
+    EditableRowForm,
+    MilestoneForm,
+    ProgressUpdateForm,
+    TargetForm,
+    TrackerForm,
+)
 from tracker.models import (
     Measurement,
     Milestone,
@@ -464,6 +470,15 @@ class MilestoneAdmin(ScopedImportExportMixin, NoDeleteMixin, TrackerAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_slippage()
+
+    # Under django-import-export's buttons, which extend it.
+    change_list_template = "admin/tracker/milestone/change_list.html"
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs):
+        # Rows edited in place are checked as the full form is: nothing saved meanwhile
+        # by someone else is overwritten (the version travels in change_list.html).
+        kwargs.setdefault("form", EditableRowForm)
+        return super().get_changelist_form(request, **kwargs)
 
     @admin.display(boolean=True, description=_("overdue"))
     def overdue(self, obj: Milestone) -> bool:

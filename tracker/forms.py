@@ -10,38 +10,16 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 
-class TrackerForm(forms.ModelForm):
-    """Keeps the reason for a change, and refuses a save made from an outdated form."""
+class StaleCheckedForm(forms.ModelForm):
+    """Remembers the version of the record it was loaded with, to refuse a save made
+    after someone else's."""
 
-    # Fields whose change is public and needs a stated reason.
-    reason_fields: tuple[str, ...] = ()
-
-    change_reason = forms.CharField(
-        label=_("Reason for this change"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Shown in the history beside who made the change and when."),
-    )
     loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and getattr(self.instance, "updated_at", None):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
-
-    def clean(self):
-        cleaned = super().clean()
-        self.refuse_if_stale(cleaned.get("loaded_version"))
-        changed = [name for name in self.changed_data if name in self.reason_fields]
-        if self.instance.pk and changed and not cleaned.get("change_reason", "").strip():
-            labels = ", ".join(str(self.fields[name].label) for name in changed)
-            self.add_error(
-                "change_reason",
-                _("Changing %(fields)s is shown to the public: give the reason.")
-                % {"fields": labels},
-            )
-        return cleaned
 
     def refuse_if_stale(self, loaded: str | None) -> None:
         """If someone saved this record after this form was loaded, say what they changed
@@ -76,6 +54,48 @@ class TrackerForm(forms.ModelForm):
             },
             code="stale",
         )
+
+
+class EditableRowForm(StaleCheckedForm):
+    """A row of an editable admin list: a row someone else saved after the list was
+    loaded is refused, with the message in the row's first editable cell."""
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            self.refuse_if_stale(cleaned.get("loaded_version"))
+        except forms.ValidationError as error:
+            shown = [name for name, field in self.fields.items() if not field.widget.is_hidden]
+            self.add_error(shown[0] if shown else None, error)
+        return cleaned
+
+
+class TrackerForm(StaleCheckedForm):
+    """Keeps the reason for a change, and refuses a save made from an outdated form."""
+
+    # Fields whose change is public and needs a stated reason.
+    reason_fields: tuple[str, ...] = ()
+
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown in the history beside who made the change and when."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.refuse_if_stale(cleaned.get("loaded_version"))
+        changed = [name for name in self.changed_data if name in self.reason_fields]
+        if self.instance.pk and changed and not cleaned.get("change_reason", "").strip():
+            labels = ", ".join(str(self.fields[name].label) for name in changed)
+            self.add_error(
+                "change_reason",
+                _("Changing %(fields)s is shown to the public: give the reason.")
+                % {"fields": labels},
+            )
+        return cleaned
 
 
 class ProjectPartForm(TrackerForm):
