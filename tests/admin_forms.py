@@ -53,3 +53,17 @@ def admin_form_data(response) -> dict:
         for form in formset.forms:
             _add_form(data, form)
     return data
+
+
+def list_rows(*rows: dict) -> dict:
+    """What the admin's editable list posts: its management form and one dict a row."""
+    data = {
+        "form-TOTAL_FORMS": str(len(rows)),
+        "form-INITIAL_FORMS": str(len(rows)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"form-{index}-{name}": value for name, value in row.items()})
+    return data

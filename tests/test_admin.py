@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.admin_forms import admin_form_data
+from tests.admin_forms import admin_form_data, list_rows
 from tracker import factories
 from tracker.models import Milestone, Programme, Project, Target
 
@@ -102,23 +102,18 @@ def test_every_admin_page_answers_with_queries_that_do_not_grow(admin_client, ad
 def test_milestones_are_updated_in_place_across_many_rows(admin_client):
     milestones = factories.MilestoneFactory.create_batch(3, planned_on=dt.date(2024, 3, 1))
     url = reverse("admin:tracker_milestone_changelist")
-    data = {
-        "form-TOTAL_FORMS": "3",
-        "form-INITIAL_FORMS": "3",
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-        "_save": "Save",
-    }
     ordered = Milestone.objects.order_by("planned_on", "title")
-    for index, milestone in enumerate(ordered):
-        data.update(
+    data = list_rows(
+        *(
             {
-                f"form-{index}-id": str(milestone.pk),
-                f"form-{index}-status": "in_progress",
-                f"form-{index}-forecast_on": "2024-09-30",
-                f"form-{index}-completed_on": "",
+                "id": str(milestone.pk),
+                "status": "in_progress",
+                "forecast_on": "2024-09-30",
+                "completed_on": "",
             }
+            for milestone in ordered
         )
+    )
     data["form-0-status"] = "completed"
     data["form-0-completed_on"] = "2024-03-05"
 
@@ -137,17 +132,9 @@ def test_milestones_are_updated_in_place_across_many_rows(admin_client):
 def test_bulk_edit_refuses_a_broken_row_with_a_message(admin_client):
     milestone = factories.MilestoneFactory()
     url = reverse("admin:tracker_milestone_changelist")
-    data = {
-        "form-TOTAL_FORMS": "1",
-        "form-INITIAL_FORMS": "1",
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-        "form-0-id": str(milestone.pk),
-        "form-0-status": "completed",
-        "form-0-forecast_on": "",
-        "form-0-completed_on": "",
-        "_save": "Save",
-    }
+    data = list_rows(
+        {"id": str(milestone.pk), "status": "completed", "forecast_on": "", "completed_on": ""}
+    )
     response = admin_client.post(url, data)
     assert response.status_code == 200
     assert "Give the date the milestone was completed." in response.content.decode()
@@ -252,26 +239,21 @@ def test_a_row_edited_in_the_list_never_overwrites_a_later_save(admin_client, ad
     milestone._history_user = admin_user
     milestone.save()
     row = {
-        "form-TOTAL_FORMS": "1",
-        "form-INITIAL_FORMS": "1",
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-        "form-0-id": str(milestone.pk),
-        "form-0-loaded_version": loaded,
-        "form-0-status": "in_progress",
-        "form-0-forecast_on": "2024-09-30",
-        "form-0-completed_on": "",
-        "_save": "Save",
+        "id": str(milestone.pk),
+        "loaded_version": loaded,
+        "status": "in_progress",
+        "forecast_on": "2024-09-30",
+        "completed_on": "",
     }
-    response = admin_client.post(url, row)
+    response = admin_client.post(url, list_rows(row))
     assert response.status_code == 200
     text = response.content.decode()
     assert "While you were editing" in text and "Your changes were not saved" in text
     milestone.refresh_from_db()
     assert milestone.status == "completed" and milestone.forecast_on is None
 
-    row["form-0-loaded_version"] = milestone.updated_at.isoformat()
-    row["form-0-status"], row["form-0-completed_on"] = "completed", "2024-03-02"
-    assert admin_client.post(url, row).status_code == 302, "a current row saves"
+    row["loaded_version"] = milestone.updated_at.isoformat()
+    row["status"], row["completed_on"] = "completed", "2024-03-02"
+    assert admin_client.post(url, list_rows(row)).status_code == 302, "a current row saves"
     milestone.refresh_from_db()
     assert milestone.forecast_on == dt.date(2024, 9, 30)
