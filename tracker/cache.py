@@ -14,12 +14,15 @@ class ReusedClient(RedisCacheClient):
     one costs more than a cache hit (it fills a table of ~170 reply parsers). A client
     is only a handle on the thread-safe connection pool, so keep one per pool."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_clients", {})
-        client = clients.get(id(pool))
+        client = self._clients.get(id(pool))
         if client is None:
-            client = clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
 

@@ -21,6 +21,11 @@ class StaleCheckedForm(forms.ModelForm):
         if self.instance.pk and getattr(self.instance, "updated_at", None):
             self.fields["loaded_version"].initial = self.instance.updated_at.isoformat()
 
+    def clean(self):
+        cleaned = super().clean()
+        self.refuse_if_stale(cleaned.get("loaded_version"))
+        return cleaned
+
     def refuse_if_stale(self, loaded: str | None) -> None:
         """If someone saved this record after this form was loaded, say what they changed
         and refuse, so that nothing is overwritten silently."""
@@ -61,13 +66,12 @@ class EditableRowForm(StaleCheckedForm):
     loaded is refused, with the message in the row's first editable cell."""
 
     def clean(self):
-        cleaned = super().clean()
         try:
-            self.refuse_if_stale(cleaned.get("loaded_version"))
+            return super().clean()
         except forms.ValidationError as error:
             shown = [name for name, field in self.fields.items() if not field.widget.is_hidden]
             self.add_error(shown[0] if shown else None, error)
-        return cleaned
+            return self.cleaned_data
 
 
 class TrackerForm(StaleCheckedForm):
@@ -86,7 +90,6 @@ class TrackerForm(StaleCheckedForm):
 
     def clean(self):
         cleaned = super().clean()
-        self.refuse_if_stale(cleaned.get("loaded_version"))
         changed = [name for name in self.changed_data if name in self.reason_fields]
         if self.instance.pk and changed and not cleaned.get("change_reason", "").strip():
             labels = ", ".join(str(self.fields[name].label) for name in changed)

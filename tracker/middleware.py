@@ -50,24 +50,25 @@ class RecentPages:
     """The pages this process served last, so that a popular page is not fetched from
     the shared cache on every request. Only the content version is: a page is taken
     from here only if it was rendered under the current version, on the current day,
-    so it is never staler than the shared cache itself."""
+    so it is never staler than the shared cache itself; and, as there, for no longer
+    than PAGE_CACHE_SECONDS."""
 
     def __init__(self, limit: int = 256):
         self.limit = limit
-        self.pages: OrderedDict[str, tuple] = OrderedDict()
+        self.pages: OrderedDict[str, tuple[float, tuple]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str, stamp: tuple) -> tuple | None:
         with self.lock:
-            stored = self.pages.get(key)
-            if stored is None or stored[0] != stamp:
+            expires, stored = self.pages.get(key, (0.0, None))
+            if stored is None or stored[0] != stamp or expires < time.time():
                 return None
             self.pages.move_to_end(key)
             return stored
 
-    def put(self, key: str, stored: tuple) -> None:
+    def put(self, key: str, stored: tuple, seconds: int) -> None:
         with self.lock:
-            self.pages[key] = stored
+            self.pages[key] = (time.time() + seconds, stored)
             self.pages.move_to_end(key)
             while len(self.pages) > self.limit:
                 self.pages.popitem(last=False)
@@ -113,12 +114,8 @@ class PublicPageCacheMiddleware:
             response = HttpResponseNotModified()
             response["ETag"] = etag
             return response
-        stored = self.recent.get(key, stamp)
-        if stored is None:
-            stored = cache.get(key)
-            if stored is not None and stored[0] == stamp:
-                self.recent.put(key, stored)
-        if stored is not None and stored[0] == stamp:
+        stored = self.recent.get(key, stamp) or self.shared(key, stamp, seconds)
+        if stored is not None:
             _, status, compressed, headers = stored
             # Kept compressed: most visitors take it so, as WhiteNoise's static files.
             if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
@@ -137,7 +134,7 @@ class PublicPageCacheMiddleware:
                 compressed = gzip.compress(response.content, compresslevel=6, mtime=0)
                 stored = (stamp, 200, compressed, headers)
                 cache.set(key, stored, timeout=seconds)
-                self.recent.put(key, stored)
+                self.recent.put(key, stored, seconds)
                 response["X-Cache"] = "miss"
         if response.status_code == 200:
             patch_vary_headers(response, ("Accept-Encoding",))
@@ -145,6 +142,14 @@ class PublicPageCacheMiddleware:
             response["Last-Modified"] = http_date(modified)
             response.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
         return response
+
+    def shared(self, key: str, stamp: tuple, seconds: int) -> tuple | None:
+        """The page from the shared cache, if rendered under `stamp`; kept here too."""
+        stored = cache.get(key)
+        if stored is None or stored[0] != stamp:
+            return None
+        self.recent.put(key, stored, seconds)
+        return stored
 
     @staticmethod
     def _not_modified(request: HttpRequest, etag: str, modified: int) -> bool:

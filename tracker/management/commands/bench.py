@@ -46,8 +46,8 @@ LARGE = {
     "measurements": 250000,
     "updates": 20000,
 }
-CLIENTS = 8
 SMALL = {"programmes": 2, "projects": 20, "milestones": 400, "measurements": 2500, "updates": 200}
+CLIENTS = 8  # concurrent connections of the throughput load
 GOALS = (
     "goals: same queries as small; cached >= 0.8 x static; dashboard cold < 50 ms; "
     "admin milestones and measurements < 300 ms"
@@ -287,10 +287,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"built the {label} data set ({sizes}) in {time.perf_counter() - began:.1f} s"
             )
-            if connection.vendor == "postgresql":
-                # What autovacuum does soon after a bulk load: fresh planner statistics.
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
+            # What autovacuum does soon after a bulk load: fresh planner statistics.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
             results[label] = {
                 name: measure(client, url) for name, url in pages(f"bench-{label}").items()
             }
