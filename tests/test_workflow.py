@@ -8,13 +8,14 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.admin_forms import admin_form_data
 from tests.test_pages import page_text
 from tracker import factories
-from tracker.models import Measurement, Milestone, ProgressUpdate, ReminderLog, Target
+from tracker.models import ChangeRequest, Milestone, ProgressUpdate, ReminderLog, Target
 from tracker.resources import MilestoneResource
 
 
@@ -186,10 +187,7 @@ def test_manager_returns_an_update_with_a_comment(client, setup):
     assert (update.state, update.review_comment) == ("returned", "Add the contract value.")
 
 
-def test_only_published_updates_and_their_measurements_are_public(client, setup):
-    target = setup["my_target"]
-    shown = factories.MeasurementFactory(target=target, as_of=dt.date(2022, 1, 1), value=5)
-    hidden = factories.MeasurementFactory(target=target, as_of=dt.date(2023, 1, 1), value=777)
+def test_only_published_updates_are_public(client, setup):
     draft = factories.ProgressUpdateFactory(
         project=setup["mine"],
         programme=setup["programme"],
@@ -197,16 +195,9 @@ def test_only_published_updates_and_their_measurements_are_public(client, setup)
         state="draft",
         published_at=None,
     )
-    draft.measurements.add(hidden)
-    page = page_text(client.get(target.get_absolute_url()))
-    project_page = page_text(client.get(setup["mine"].get_absolute_url()))
-    assert "Secret draft" not in project_page
-    assert "777" not in page
-    assert set(Measurement.objects.public()) == {shown}
-
+    assert "Secret draft" not in page_text(client.get(setup["mine"].get_absolute_url()))
     draft.state, draft.published_at = "published", timezone.now()
     draft.save()
-    assert "777" in page_text(client.get(target.get_absolute_url()))
     assert "Secret draft" in page_text(client.get(setup["mine"].get_absolute_url()))
 
 
@@ -240,8 +231,12 @@ def test_moving_a_milestone_needs_a_reason(client, setup):
     assert editor.post(url, data).status_code == 200
     data["change_reason"] = "Site handed over late."
     assert editor.post(url, data).status_code == 302
-    changes = page_text(client.get(f"/en/programmes/{setup['programme'].slug}/changes/"))
-    assert "Site handed over late." in changes
+    changes_url = f"/en/programmes/{setup['programme'].slug}/changes/"
+    assert "Site handed over late." not in page_text(client.get(changes_url)), "not reviewed yet"
+    change = ChangeRequest.objects.get(state="pending")
+    manager = logged_in(Client(), setup["manager"])
+    manager.post(reverse("admin:tracker_changerequest_change", args=[change.pk]), {"_publish": "1"})
+    assert "Site handed over late." in page_text(client.get(changes_url))
 
 
 def test_public_targets_and_milestones_cannot_be_deleted(client, setup):
@@ -336,6 +331,13 @@ def test_good_file_previews_then_saves_every_row(client, setup):
         {name: confirm[name].value() for name in confirm.fields},
     )
     assert response.status_code == 302
+    assert not Milestone.objects.filter(title_en="Survey done").exists(), "waits for review"
+    pending = ChangeRequest.objects.filter(state="pending", source="import")
+    assert pending.count() == 2
+    manager = logged_in(Client(), setup["manager"])
+    for change in pending:
+        review = reverse("admin:tracker_changerequest_change", args=[change.pk])
+        manager.post(review, {"_publish": "1"})
     assert Milestone.objects.filter(project=setup["mine"], title_en="Survey done").exists()
     permit = Milestone.objects.get(title_en="Permit issued")
     assert permit.programme == setup["programme"] and permit.weight == 2
@@ -344,10 +346,10 @@ def test_good_file_previews_then_saves_every_row(client, setup):
 @pytest.mark.parametrize(
     ("bad_row", "complaint"),
     [
-        (",hub/theirs,Not mine,,2025-03-01,,,planned,1\n", "Unknown project"),
-        (",hub/nothing,Nowhere,,2025-03-01,,,planned,1\n", "Unknown project"),
-        (",hub/mine,Bad date,,01/03/2025,,,planned,1\n", "planned_on"),
-        (",hub/mine,Bad weight,,2025-03-01,,,planned,heavy\n", "weight"),
+        (",hub/theirs,Not mine,,2025-03-01,,,planned,1\n", "No project “hub/theirs” among yours"),
+        (",hub/nothing,Nowhere,,2025-03-01,,,planned,1\n", "No project “hub/nothing” among"),
+        (",hub/mine,Bad date,,01/03/2025,,,planned,1\n", "Enter the date as YYYY-MM-DD"),
+        (",hub/mine,Bad weight,,2025-03-01,,,planned,heavy\n", "Enter a whole number"),
     ],
 )
 def test_file_with_one_bad_row_saves_none_and_names_the_row(client, setup, bad_row, complaint):

@@ -4,29 +4,38 @@ Inline forms carry no foreign-key drop-downs, since each would run a query per r
 those fields are edited on the record's own page, reached by the row's link.
 """
 
+import csv
 import itertools
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.db.models import Count, ForeignKey, QuerySet
-from django.http import Http404, HttpRequest
-from django.utils.text import format_lazy
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, ForeignKey, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
-from tracker import services
+from tracker import publishing, services
 from tracker.formatting import format_money, format_number
 from tracker.forms import (
     EditableRowForm,
+    MeasurementForm,
     MilestoneForm,
     ProgressUpdateForm,
     TargetForm,
     TrackerForm,
 )
 from tracker.models import (
+    ChangeRequest,
     Measurement,
     Milestone,
     Organisation,
@@ -38,7 +47,12 @@ from tracker.models import (
     Source,
     Target,
 )
-from tracker.resources import MeasurementResource, MilestoneResource
+from tracker.resources import (
+    MeasurementResource,
+    MilestoneResource,
+    ReasonConfirmImportForm,
+    ReasonImportForm,
+)
 from tracker.scopes import programmes_for, projects_for, scope
 
 admin.site.site_header = _("Policy target tracker: staff")
@@ -108,6 +122,9 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model in publishing.REVIEWED_MODELS:
+            self.save_reviewed_formset(request, formset)
+            return
         # Each inline row may carry its own reason.
         for inline_form in formset.forms:
             reason = (getattr(inline_form, "cleaned_data", None) or {}).get("change_reason")
@@ -156,6 +173,112 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
     @admin.display(boolean=True, description=_("demo"), ordering="is_demo")
     def demo(self, obj) -> bool:
         return obj.is_demo
+
+
+class PublishingMixin:
+    """Saves go through the one write path (publishing.save_change): a manager's change is
+    published, an editor's waits for review, and neither is written around it. This
+    covers the full form, its inline rows and the rows of an editable list."""
+
+    change_form_template = "admin/tracker/reviewed_change_form.html"
+
+    def changelist_view(self, request, extra_context=None):
+        # One transaction, so that each row's stale check locks the row until it is saved.
+        with transaction.atomic():
+            return super().changelist_view(request, extra_context)
+
+    def propose(self, request, obj, form, via: str):
+        reason = (form.cleaned_data.get("change_reason") or "").strip()
+        names = {field.name for field in publishing.m2m_fields(type(obj))}
+        m2m = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in names and name in form.cleaned_data
+        }
+        loaded = parse_datetime(form.cleaned_data.get("loaded_version") or "")
+        try:
+            result = publishing.save_change(
+                instance=obj,
+                by=request.user,
+                reason=reason,
+                m2m=m2m,
+                loaded_version=loaded,
+                via=via,
+            )
+        except publishing.StaleRecord as error:
+            raise PermissionDenied(error.messages[0]) from error
+        if result is not None and result.state == ChangeRequest.State.PUBLISHED:
+            obj.pk = result.object_id
+            obj._state.adding = False
+        pending = getattr(request, "pending_changes", [])
+        if result is not None and result.state == ChangeRequest.State.PENDING:
+            pending.append(result)
+        request.pending_changes = pending
+        return result
+
+    def save_model(self, request, obj, form, change):
+        via = "list" if request.resolver_match.url_name.endswith("changelist") else "form"
+        self.propose(request, obj, form, via)
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many fields went with the record; inline rows each go their own way.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
+    def save_reviewed_formset(self, request, formset):
+        # What the admin's change message reads of a saved formset.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
+                continue
+            obj = inline_form.instance
+            setattr(obj, formset.fk.name, formset.instance)
+            self.propose(request, obj, inline_form, "form")
+
+    def sent_for_review(self, request) -> bool:
+        return bool(getattr(request, "pending_changes", None))
+
+    def log_addition(self, request, obj, message):
+        if obj.pk:
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request, obj, message):
+        if not self.sent_for_review(request):
+            return super().log_change(request, obj, message)
+        return None
+
+    def tell_sent(self, request) -> None:
+        for change in request.pending_changes:
+            url = reverse("admin:tracker_changerequest_change", args=[change.pk])
+            messages.info(
+                request,
+                format_html(
+                    _(
+                        "Your change to “{}” was sent for review. It is not public until a "
+                        'manager of the programme publishes it: <a href="{}">see the change</a>.'
+                    ),
+                    change.subject,
+                    url,
+                ),
+            )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None and self.sent_for_review(request):
+            self.tell_sent(request)
+            return HttpResponseRedirect(reverse("admin:tracker_changerequest_changelist"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if self.sent_for_review(request):
+            self.tell_sent(request)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["pending_changes"] = publishing.pending_for(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 def m2m_snapshots(records: list, name: str) -> tuple:
@@ -229,7 +352,7 @@ class ProgrammeTargetInline(TranslationTabularInline):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(TrackerAdmin):
+class ProgrammeAdmin(PublishingMixin, TrackerAdmin):
     list_display = (
         "name",
         "slug",
@@ -304,7 +427,7 @@ class ProjectMilestoneInline(TranslationTabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(TrackerAdmin):
+class ProjectAdmin(PublishingMixin, TrackerAdmin):
     list_display = (
         "name",
         "programme",
@@ -366,10 +489,44 @@ class MeasurementInline(admin.TabularInline):
 
 
 class ScopedImportExportMixin(ImportExportMixin):
-    """Imports and exports see only the person's own projects."""
+    """Imports and exports see only the person's own projects; an import carries one
+    reason for the whole file, and offers an empty template to fill in."""
+
+    import_form_class = ReasonImportForm
+    confirm_form_class = ReasonConfirmImportForm
+    import_template_name = "admin/tracker/import.html"
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["reason"] = import_form.cleaned_data.get("reason", "")
+        return initial
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "import/template.csv",
+                self.admin_site.admin_view(self.import_template),
+                name="%s_%s_import_template" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template(self, request):
+        """The columns an import reads, as an empty CSV file to fill in."""
+        if not self.has_import_permission(request) or not self.has_add_permission(request):
+            raise PermissionDenied
+        resource = self.get_import_resource_classes(request)[0](user=request.user)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.opts.model_name}-import-template.csv"'
+        )
+        csv.writer(response).writerow(resource.get_export_headers())
+        return response
 
 
 class NoDeleteMixin:
@@ -380,7 +537,7 @@ class NoDeleteMixin:
 
 
 @admin.register(Target)
-class TargetAdmin(NoDeleteMixin, TrackerAdmin):
+class TargetAdmin(PublishingMixin, NoDeleteMixin, TrackerAdmin):
     form = TargetForm
     list_display = (
         "title",
@@ -416,7 +573,8 @@ class TargetAdmin(NoDeleteMixin, TrackerAdmin):
 
 
 @admin.register(Measurement)
-class MeasurementAdmin(ScopedImportExportMixin, TrackerAdmin):
+class MeasurementAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, TrackerAdmin):
+    form = MeasurementForm
     resource_classes = [MeasurementResource]
     list_display = ("target", "value_display", "as_of", "source", "demo")
     list_filter = ("target__programme", "target__kind", "is_demo")
@@ -441,7 +599,7 @@ class MeasurementAdmin(ScopedImportExportMixin, TrackerAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ScopedImportExportMixin, NoDeleteMixin, TrackerAdmin):
+class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, TrackerAdmin):
     form = MilestoneForm
     resource_classes = [MilestoneResource]
     list_display = (
@@ -570,3 +728,140 @@ class ProgressUpdateAdmin(TrackerAdmin):
             }
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The queue opens on what waits for review; the other states are a click away."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [*ChangeRequest.State.choices, ("all", _("All"))]
+
+    def value(self):
+        return super().value() or ChangeRequest.State.PENDING
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value == "all" else queryset.filter(state=value)
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(admin.ModelAdmin):
+    """The review queue: each change to the public record, before and after, with who
+    and why; a manager of the programme publishes it or returns it with a comment."""
+
+    change_form_template = "admin/tracker/changerequest/change_form.html"
+    list_display = ("subject", "kind", "programme", "project", "author_name", "state", "created_at")
+    list_filter = (QueueFilter, "programme")
+    list_select_related = ("programme", "project", "author", "content_type")
+    search_fields = ("subject", "reason")
+    fields = ("review_comment",)
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(
+            Q(programme__in=programmes_for(request.user).values("pk")) | Q(author=request.user)
+        )
+
+    @admin.display(description=_("kind of record"), ordering="content_type")
+    def kind(self, obj: ChangeRequest) -> str:
+        label = capfirst(obj.content_type.model_class()._meta.verbose_name)
+        return format_lazy("{} ({})", label, _("new")) if obj.is_addition else label
+
+    @admin.display(description=_("author"), ordering="author")
+    def author_name(self, obj: ChangeRequest) -> str:
+        return person(obj.author)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_view_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if (
+            obj is not None
+            and obj.state == ChangeRequest.State.PENDING
+            and self.reviews(request, obj)
+        ):
+            return ()
+        return ("review_comment",)
+
+    def reviews(self, request, obj: ChangeRequest) -> bool:
+        return publishing.can_publish(request.user, obj.programme)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        pending = obj is not None and obj.state == ChangeRequest.State.PENDING
+        record_url = ""
+        if obj is not None and obj.object_id:
+            model = obj.content_type.model_class()
+            record_url = reverse(
+                f"admin:tracker_{model._meta.model_name}_change", args=[obj.object_id]
+            )
+        context.update(
+            {
+                "change_request": obj,
+                "rows": publishing.describe(obj) if obj is not None else [],
+                "record_url": record_url,
+                "can_review": pending and self.reviews(request, obj),
+                "can_withdraw": pending and obj.author_id == request.user.pk,
+                "author_name": person(obj.author) if obj else "",
+                "reviewer_name": person(obj.reviewer) if obj and obj.reviewer_id else "",
+                "via": publishing.VIA_LABELS.get(obj.source, obj.source) if obj else "",
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+            }
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_change(self, request, obj):
+        steps = {
+            "_publish": lambda: publishing.publish(change=obj, by=request.user),
+            "_return": lambda: publishing.return_change(
+                change=obj, by=request.user, comment=request.POST.get("review_comment", "")
+            ),
+            "_withdraw": lambda: publishing.withdraw(change=obj, by=request.user),
+        }
+        for button, step in steps.items():
+            if button in request.POST:
+                try:
+                    done = step()
+                except (ValidationError, PermissionDenied) as error:
+                    text = error.messages[0] if isinstance(error, ValidationError) else str(error)
+                    messages.error(request, text)
+                    return HttpResponseRedirect(request.path)
+                messages.success(
+                    request,
+                    format_lazy("{}: {}", done.subject, done.get_state_display()),
+                )
+                return HttpResponseRedirect(reverse("admin:tracker_changerequest_changelist"))
+        return HttpResponseRedirect(request.path)
+
+    def save_model(self, request, obj, form, change):
+        # The comment is saved by the review step itself (publishing.return_change).
+        pass
+
+
+def person(user) -> str:
+    """A person as colleagues know them: full name and e-mail, else the login name."""
+    if user is None:
+        return gettext("the system")
+    name = user.get_full_name() or user.get_username()
+    return f"{name} <{user.email}>" if user.email else name

@@ -388,7 +388,8 @@ def get_milestone(request, slug: str, milestone_id: int):
 def list_updates(request, slug: str):
     """Published progress updates, newest first (drafts are never public)."""
     return (
-        ProgressUpdate.objects.filter(programme=programme_or_404(slug), state="published")
+        ProgressUpdate.objects.published()
+        .filter(programme=programme_or_404(slug))
         .select_related("programme", "project__programme")
         .order_by("-published_at", "-pk")
     )
@@ -405,9 +406,9 @@ def list_changes(request, slug: str):
 @api.get("/sources", response=list[SourceOut], tags=["sources"])
 @paginated
 def list_sources(request):
-    return Source.objects.order_by("pk")
+    return Source.objects.published().order_by("pk")
 
 
 @api.get("/sources/{source_id}", response=SourceOut, tags=["sources"])
 def get_source(request, source_id: int):
-    return get_object_or_404(Source, pk=source_id)
+    return get_object_or_404(Source.objects.published(), pk=source_id)

@@ -173,7 +173,7 @@ def _sources_of(programme: Programme) -> set[Source]:
 
 
 def _target(target: Target, keys: dict[int, str]) -> dict[str, Any]:
-    measurements = Measurement.objects.public().filter(target=target).order_by("as_of")
+    measurements = Measurement.objects.published().filter(target=target).order_by("as_of")
     return {
         "title": tr(target, "title"),
         "description": tr(target, "description"),
@@ -221,7 +221,7 @@ def _milestone(milestone: Milestone, keys: dict[int, str]) -> dict[str, Any]:
 
 
 def _updates(updates) -> list[dict[str, Any]]:
-    published = updates.filter(state=ProgressUpdate.State.PUBLISHED).order_by("published_at", "pk")
+    published = updates.published().order_by("published_at", "pk")
     return [
         {
             "title": tr(u, "title"),

@@ -107,6 +107,7 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
         model = models.Measurement
 
     target = factory.SubFactory(TargetFactory)
+    source = factory.SubFactory(SourceFactory)
     value = Decimal("100000000")
     as_of = factory.Sequence(lambda n: dt.date(2022, 1, 1) + dt.timedelta(days=n))
 

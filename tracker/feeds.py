@@ -44,9 +44,11 @@ class UpdatesFeed(Feed):
 
     def items(self, obj):
         programme, project = obj
-        updates = ProgressUpdate.objects.filter(
-            programme=programme, state=ProgressUpdate.State.PUBLISHED
-        ).select_related("programme", "project__programme")
+        updates = (
+            ProgressUpdate.objects.published()
+            .filter(programme=programme)
+            .select_related("programme", "project__programme")
+        )
         if project is not None:
             updates = updates.filter(project=project)
         return updates.order_by("-published_at", "-pk")[:50]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+
+from tracker import publishing
 
 
 class StaleCheckedForm(forms.ModelForm):
@@ -33,7 +36,12 @@ class StaleCheckedForm(forms.ModelForm):
             return
         loaded_at = parse_datetime(loaded)
         model = type(self.instance)
-        current = model.objects.filter(pk=self.instance.pk).values_list("updated_at", flat=True)
+        current = model.objects.filter(pk=self.instance.pk)
+        if transaction.get_connection().in_atomic_block:
+            # Locked until this save commits: a second save of the same stale form, posted
+            # at the same moment, waits here and then sees the first one's version.
+            current = current.select_for_update(of=("self",)).order_by()
+        current = current.values_list("updated_at", flat=True)
         if loaded_at is None or not current or current[0] <= loaded_at:
             return
         # Each historical record keeps the `updated_at` of the save that made it.
@@ -44,6 +52,8 @@ class StaleCheckedForm(forms.ModelForm):
         changes = []
         if before is not None and since:
             for change in since[-1].diff_against(before).changes:
+                if not change.old and not change.new:
+                    continue  # None and "" are the same empty text to a person
                 field = model._meta.get_field(change.field)
                 changes.append(f"{capfirst(field.verbose_name)}: {change.old} → {change.new}")
         raise forms.ValidationError(
@@ -77,9 +87,6 @@ class EditableRowForm(StaleCheckedForm):
 class TrackerForm(StaleCheckedForm):
     """Keeps the reason for a change, and refuses a save made from an outdated form."""
 
-    # Fields whose change is public and needs a stated reason.
-    reason_fields: tuple[str, ...] = ()
-
     change_reason = forms.CharField(
         label=_("Reason for this change"),
         required=False,
@@ -90,7 +97,8 @@ class TrackerForm(StaleCheckedForm):
 
     def clean(self):
         cleaned = super().clean()
-        changed = [name for name in self.changed_data if name in self.reason_fields]
+        needing = publishing.REASON_FIELDS.get(self._meta.model, ())
+        changed = [name for name in self.changed_data if name in needing]
         if self.instance.pk and changed and not cleaned.get("change_reason", "").strip():
             labels = ", ".join(str(self.fields[name].label) for name in changed)
             self.add_error(
@@ -131,20 +139,11 @@ class ProjectPartForm(TrackerForm):
 
 
 class TargetForm(ProjectPartForm):
-    reason_fields = (
-        "target_value",
-        "due_on",
-        "due_earliest",
-        "title_en",
-        "title_zh_hans",
-        "description_en",
-        "description_zh_hans",
-        "withdrawn_on",
-    )
+    pass
 
 
 class MilestoneForm(ProjectPartForm):
-    reason_fields = ("planned_on", "withdrawn_on")
+    pass
 
 
 class ProgressUpdateForm(ProjectPartForm):
@@ -154,4 +153,24 @@ class ProgressUpdateForm(ProjectPartForm):
             self.add_error(
                 "review_comment", _("Say what needs changing: a returned update needs a comment.")
             )
+        return cleaned
+
+
+class MeasurementForm(TrackerForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "source" in self.fields:
+            self.fields["source"].error_messages["required"] = _(
+                "A published figure needs its source: a document, a press report, an "
+                "official statistic or a site visit. Add the source first if it is new."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        target = cleaned.get("target")
+        if target is not None and transaction.get_connection().in_atomic_block:
+            # Two people adding a figure for the same target and date at once: the second
+            # waits here, then is told the date is taken, instead of a server error.
+            targets = target._meta.model.objects.filter(pk=target.pk).order_by()
+            list(targets.select_for_update(of=("self",)).values("pk"))
         return cleaned

@@ -84,6 +84,21 @@ class Organisation(TrackedModel):
         return self.name
 
 
+class SourceQuerySet(models.QuerySet):
+    def published(self) -> SourceQuerySet:
+        """Sources the public record cites. A source an editor adds is not public by
+        itself: it becomes so when a published record cites it."""
+        cited = (
+            Q(programme__isnull=False)
+            | Q(project__isnull=False)
+            | Q(target__isnull=False)
+            | Q(measurements__isnull=False)
+            | Q(milestones__isnull=False)
+            | Q(progressupdate__state="published")
+        )
+        return self.filter(pk__in=Source.objects.filter(cited).values("pk"))
+
+
 class Source(TrackedModel):
     class Kind(models.TextChoices):
         OFFICIAL = "official", _("Official document")
@@ -114,6 +129,7 @@ class Source(TrackedModel):
     )
 
     history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("source")
@@ -124,7 +140,14 @@ class Source(TrackedModel):
         return self.title
 
 
-class ProgrammeQuerySet(models.QuerySet):
+class PublishedQuerySet(models.QuerySet):
+    def published(self):
+        """What the public sees. Every row of a reviewed model is published: a change
+        that waits for review is a ChangeRequest, not a row here (see publishing.py)."""
+        return self.all()
+
+
+class ProgrammeQuerySet(PublishedQuerySet):
     def with_status(self) -> ProgrammeQuerySet:
         """Everything the programme's headline targets need to be assessed and rolled
         up, in a fixed number of queries whatever the number of projects."""
@@ -198,6 +221,11 @@ class Programme(TrackedModel):
         related_name="managed_programmes",
         blank=True,
         help_text=_("They review and publish updates, and may revise targets."),
+    )
+    requires_second_approval = models.BooleanField(
+        _("changes need a second manager"),
+        default=False,
+        help_text=_("Four eyes: a manager's own changes wait for another manager to publish them."),
     )
 
     history = HistoricalRecords(m2m_fields=[sources])
@@ -361,7 +389,7 @@ class MilestoneCountsIterable(ModelIterable):
         return iter(projects)
 
 
-class ProjectQuerySet(models.QuerySet):
+class ProjectQuerySet(PublishedQuerySet):
     def with_status(self, today: dt.date | None = None) -> ProjectQuerySet:
         """What a project's computed rating on `today` needs, for any number of projects
         in a fixed number of queries: its targets' points and its milestones counted."""
@@ -515,7 +543,7 @@ class PointsIterable(ModelIterable):
         points = defaultdict(list)
         if targets:
             rows = (
-                Measurement.objects.public()
+                Measurement.objects.published()
                 .filter(target__in=[target.pk for target in targets])
                 .order_by("as_of", "pk")
                 .rewrite(False)  # no translated field: plain tuples, without modeltranslation
@@ -528,7 +556,7 @@ class PointsIterable(ModelIterable):
         return iter(targets)
 
 
-class TargetQuerySet(models.QuerySet):
+class TargetQuerySet(PublishedQuerySet):
     def with_points(self) -> TargetQuerySet:
         """Targets ready to be assessed: their public measurements as points."""
         clone = self.select_related("programme")
@@ -538,7 +566,9 @@ class TargetQuerySet(models.QuerySet):
     def with_status(self) -> TargetQuerySet:
         """Targets ready to be assessed, roll-ups included, in a fixed number of queries."""
         return self.prefetch_related(
-            Prefetch("measurements", queryset=Measurement.objects.public().order_by("as_of", "pk")),
+            Prefetch(
+                "measurements", queryset=Measurement.objects.published().order_by("as_of", "pk")
+            ),
             Prefetch(
                 "programme",
                 queryset=Programme.objects.prefetch_related(
@@ -802,15 +832,8 @@ class Target(ProjectPart, TrackedModel):
             raise ValidationError(errors)
 
 
-class MeasurementQuerySet(models.QuerySet):
-    def public(self) -> MeasurementQuerySet:
-        """Measurements recorded with an update become public when it is published."""
-        links = ProgressUpdate.measurements.through.objects
-        published = links.filter(progressupdate__state=ProgressUpdate.State.PUBLISHED)
-        # Uncorrelated subqueries: the database reads each link table once, not per row.
-        return self.filter(
-            ~Q(pk__in=links.values("measurement_id")) | Q(pk__in=published.values("measurement_id"))
-        )
+class MeasurementQuerySet(PublishedQuerySet):
+    pass
 
 
 class Measurement(TrackedModel):
@@ -826,8 +849,10 @@ class Measurement(TrackedModel):
         verbose_name=_("source"),
         on_delete=models.PROTECT,
         related_name="measurements",
+        # Required (measurement_has_source); nullable only so that the form, not the
+        # database, says so.
         null=True,
-        blank=True,
+        blank=False,
     )
     note = models.TextField(_("note"), blank=True)
 
@@ -846,6 +871,14 @@ class Measurement(TrackedModel):
                 condition=Q(value__gte=0),
                 name="measurement_value_not_negative",
                 violation_error_message=_("A measured value cannot be negative."),
+            ),
+            models.CheckConstraint(
+                condition=Q(source__isnull=False),
+                name="measurement_has_source",
+                violation_error_message=_(
+                    "A published figure needs its source: a document, a press report, an "
+                    "official statistic or a site visit."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["target", "as_of"],
@@ -880,7 +913,7 @@ class Measurement(TrackedModel):
             raise ValidationError(errors)
 
 
-class MilestoneQuerySet(models.QuerySet):
+class MilestoneQuerySet(PublishedQuerySet):
     @staticmethod
     def open_q() -> Q:
         """Not withdrawn, and planned or in progress (see `Milestone.is_open`)."""
@@ -1049,6 +1082,12 @@ class Milestone(ProjectPart, TrackedModel):
             raise ValidationError(errors)
 
 
+class ProgressUpdateQuerySet(models.QuerySet):
+    def published(self) -> ProgressUpdateQuerySet:
+        """What the public sees of updates: the published ones, newest first."""
+        return self.filter(state=ProgressUpdate.State.PUBLISHED).order_by("-published_at", "-pk")
+
+
 class ProgressUpdate(ProjectPart, TrackedModel):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -1101,6 +1140,7 @@ class ProgressUpdate(ProjectPart, TrackedModel):
     sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
 
     history = HistoricalRecords()
+    objects = ProgressUpdateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("progress update")
@@ -1138,6 +1178,92 @@ class ProgressUpdate(ProjectPart, TrackedModel):
             errors["published_at"] = _("Only a published update has a publication time.")
         if errors:
             raise ValidationError(errors)
+
+
+class ChangeRequest(models.Model):
+    """A change to the public record: what someone asked for, why, and what became of it.
+
+    An editor's change waits here (pending) until a manager of the programme publishes
+    it; a manager's own change is published at once (unless the programme asks for a
+    second manager) and kept here all the same, so the record of who published what and
+    why is one table. Values are stored as text per field (see publishing.py)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        PUBLISHED = "published", _("Published")
+        RETURNED = "returned", _("Returned to the author")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the author")
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="+"
+    )
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("project"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("kind of record"), on_delete=models.PROTECT
+    )
+    object_id = models.PositiveBigIntegerField(
+        _("record"), null=True, blank=True, help_text=_("Empty for a new record until published.")
+    )
+    is_addition = models.BooleanField(_("new record"), default=False)
+    subject = models.CharField(_("record"), max_length=300)
+    values = models.JSONField(_("new values"), default=dict)
+    previous = models.JSONField(_("values before"), default=dict)
+    reason = models.TextField(_("reason"), blank=True)
+    source = models.CharField(
+        _("made through"),
+        max_length=20,
+        default="form",
+        help_text=_("The admin form, the admin list, a file import or a command."),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State, default=State.PENDING)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    is_demo = models.BooleanField(_("demo record"), default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("change")
+        verbose_name_plural = _("changes to review")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "programme"], name="change_by_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="returned") | ~Q(review_comment=""),
+                name="change_returned_has_comment",
+                violation_error_message=_("A returned change needs the reviewer's comment."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="published") | Q(object_id__isnull=False),
+                name="change_published_has_record",
+                violation_error_message=_("A published change names its record."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
 
 
 class ReminderLog(models.Model):

@@ -83,7 +83,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def published_updates():
     return (
-        ProgressUpdate.objects.filter(state=ProgressUpdate.State.PUBLISHED)
+        ProgressUpdate.objects.published()
         .select_related("project__programme", "programme")
         .order_by("-published_at", "-pk")
     )

@@ -1,0 +1,483 @@
+"""The one write path for the public record.
+
+Every change to a programme, project, target, milestone or measurement, whether it
+comes from an admin form, a row of an admin list, an imported file or a command, goes
+through `save_change()`. It checks the person's scope and the reason the public will
+read, and then either publishes the change (a manager of the programme, or the system)
+or keeps it as a pending `ChangeRequest` for a manager to publish or return. The
+public tables therefore only ever hold what was published, and public pages read them
+through each model's `published()`.
+
+Values travel as text per field (`Field.value_to_string`, read back with
+`Field.to_python`), so a pending change is data, not a half-saved record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from modeltranslation.translator import NotRegistered, translator
+
+from tracker.formatting import format_number
+from tracker.models import (
+    ChangeRequest,
+    Measurement,
+    Milestone,
+    Programme,
+    Project,
+    Target,
+)
+from tracker.scopes import programmes_for, scope
+
+REVIEWED_MODELS: tuple[type[models.Model], ...] = (
+    Programme,
+    Project,
+    Target,
+    Milestone,
+    Measurement,
+)
+
+# Bookkeeping, never proposed.
+SKIPPED = {"id", "is_demo", "created_at", "updated_at"}
+
+# What a record belongs to. An edit never moves a record to another programme, project
+# or target; only a manager of both may.
+OWNER_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Project: ("programme",),
+    Target: ("programme", "project"),
+    Milestone: ("programme", "project"),
+    Measurement: ("target",),
+}
+
+# Who works on a project, and what identifies it, is the manager's call.
+MANAGER_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Project: ("slug", "editors"),
+    Target: ("rollup",),
+}
+
+# Changes the public reads in "What changed": each needs a stated reason.
+REASON_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Target: (
+        "target_value",
+        "due_on",
+        "due_earliest",
+        "title_en",
+        "title_zh_hans",
+        "description_en",
+        "description_zh_hans",
+        "withdrawn_on",
+    ),
+    Milestone: ("planned_on", "withdrawn_on"),
+}
+
+
+class StaleRecord(ValidationError):
+    """Someone saved the record after the form that changes it was loaded."""
+
+
+# Fields
+
+
+def _translated_originals(model: type[models.Model]) -> set[str]:
+    try:
+        return set(translator.get_options_for_model(model).all_fields)
+    except NotRegistered:
+        return set()
+
+
+def value_fields(model: type[models.Model]) -> list[models.Field]:
+    """The concrete fields a change may set: each language of a translated field, never
+    the untranslated original (modeltranslation fills it)."""
+    originals = _translated_originals(model)
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.editable
+        and not field.primary_key
+        and field.name not in SKIPPED
+        and field.name not in originals
+    ]
+
+
+def m2m_fields(model: type[models.Model]) -> list[models.Field]:
+    return [field for field in model._meta.many_to_many if field.editable]
+
+
+def dump(field: models.Field, obj: models.Model) -> str | None:
+    """One field's value as text, the same text for the same value however it was read
+    (a form's Decimal("5") and the database's Decimal("5.0000"); None and "" for text)."""
+    value = field.value_from_object(obj)
+    if isinstance(field, models.CharField | models.TextField):
+        return value or ""
+    if value is None:
+        return None
+    if isinstance(field, models.DecimalField):
+        try:
+            value = field.to_python(value)
+        except ValidationError:
+            return str(value)
+        return str(value.quantize(Decimal(10) ** -field.decimal_places))
+    return field.value_to_string(obj)
+
+
+def load(field: models.Field, text: str | None) -> Any:
+    return None if text is None else field.to_python(text)
+
+
+def snapshot(obj: models.Model, with_m2m: bool = True) -> dict[str, Any]:
+    """The record's values as stored in a change (many-to-many as sorted ids)."""
+    values: dict[str, Any] = {field.name: dump(field, obj) for field in value_fields(type(obj))}
+    if with_m2m and obj.pk:
+        for field in m2m_fields(type(obj)):
+            values[field.name] = sorted(getattr(obj, field.name).values_list("pk", flat=True))
+    return values
+
+
+# Who may do what
+
+
+def owner_of(obj: models.Model) -> tuple[Programme, Project | None]:
+    """The programme and project a record (new or not) belongs to."""
+    if isinstance(obj, Programme):
+        return obj, None
+    if isinstance(obj, Project):
+        return obj.programme, obj
+    if isinstance(obj, Measurement):
+        return obj.target.programme, obj.target.project
+    project = obj.project if obj.project_id else None
+    return (project.programme if project else obj.programme), project
+
+
+def can_publish(user, programme: Programme) -> bool:
+    """Managers of the programme publish its changes (a superuser anywhere)."""
+    if user is None:
+        return True  # the system: loaders and commands run by the operator
+    if not user.is_active:
+        return False
+    return user.is_superuser or programme.managers.filter(pk=user.pk).exists()
+
+
+def publishes_directly(user, programme: Programme) -> bool:
+    """Whether a change by `user` is published as it is saved."""
+    if user is None:
+        return True
+    return can_publish(user, programme) and not programme.requires_second_approval
+
+
+def _refuse(message: str) -> None:
+    raise PermissionDenied(message)
+
+
+def check_scope(user, obj: models.Model, live: models.Model | None, changed: Iterable[str]) -> None:
+    """Refuse a change outside the person's scope, with the reason in words."""
+    if user is None or user.is_superuser:
+        return
+    model = type(obj)
+    programme, project = owner_of(obj)
+    manages = programmes_for(user).filter(pk=programme.pk).exists()
+    if live is not None and not scope(model.objects.filter(pk=live.pk), user).exists():
+        _refuse(_("This record is not in your projects."))
+    if model is Programme:
+        if live is None or not manages:
+            _refuse(_("Only a manager of the programme can change it."))
+        return
+    changed = set(changed)
+    if live is not None and changed & set(OWNER_FIELDS.get(model, ())):
+        _refuse(_("A record cannot be moved to another programme, project or target."))
+    if not manages:
+        if project is None:
+            _refuse(
+                _(
+                    "Only a manager of the programme can record something for the whole "
+                    "programme: choose one of your projects."
+                )
+            )
+        if not project.editors.filter(pk=user.pk).exists():
+            _refuse(_("This record is not in your projects."))
+        if changed & set(MANAGER_FIELDS.get(model, ())) or (model is Project and live is None):
+            _refuse(_("Only a manager of the programme can change this."))
+
+
+def check_reason(model: type[models.Model], changed: Iterable[str], reason: str) -> None:
+    needing = [name for name in changed if name in REASON_FIELDS.get(model, ())]
+    if needing and not reason.strip():
+        labels = ", ".join(str(model._meta.get_field(name).verbose_name) for name in needing)
+        raise ValidationError(
+            _("Changing %(fields)s is shown to the public: give the reason.") % {"fields": labels},
+            code="reason",
+        )
+
+
+# Saving
+
+
+def _assign(obj: models.Model, values: Mapping[str, Any]) -> dict[str, list]:
+    """Set the plain fields of `values` on `obj`; return the many-to-many ones."""
+    many = {}
+    for name, text in values.items():
+        field = type(obj)._meta.get_field(name)
+        if field.many_to_many:
+            many[name] = text
+        else:
+            setattr(obj, field.attname, load(field, text))
+    return many
+
+
+def _write(obj: models.Model, many: Mapping[str, list], *, reason: str, author) -> models.Model:
+    obj._change_reason = reason
+    obj._history_user = author
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as error:
+        # Two saves raced past validation: answer as validation would have.
+        obj.full_clean()
+        raise ValidationError(
+            _("This record could not be saved: %(error)s") % {"error": error}
+        ) from error
+    for name, ids in many.items():
+        getattr(obj, name).set(ids)
+    return obj
+
+
+@transaction.atomic
+def save_change(
+    *,
+    instance: models.Model,
+    by,
+    reason: str = "",
+    m2m: Mapping[str, Iterable[models.Model]] | None = None,
+    loaded_version: dt.datetime | None = None,
+    via: str = "form",
+) -> ChangeRequest | None:
+    """Publish or propose `instance` (unsaved, with the new values; a pk for an existing
+    record). Returns the change, or None when nothing differs from the public record.
+
+    Raises PermissionDenied outside the person's scope, ValidationError for a missing
+    reason or invalid values, StaleRecord if the record was saved after
+    `loaded_version`."""
+    model = type(instance)
+    if model not in REVIEWED_MODELS:
+        raise TypeError(f"{model.__name__} is not a reviewed model")
+    reason = (reason or "").strip()
+    live = None
+    if instance.pk:
+        # The row lock makes the check and the write one step: a second save of the same
+        # stale form waits here, then sees the first one's version.
+        live = (
+            model.objects.select_for_update(of=("self",)).filter(pk=instance.pk).order_by().first()
+        )
+        if live is None:
+            _refuse(_("This record is not in your projects."))
+        if loaded_version is not None and live.updated_at > loaded_version:
+            raise StaleRecord(
+                _("Someone saved this record after you loaded it: reload and try again."),
+                code="stale",
+            )
+    before = snapshot(live) if live is not None else {}
+    proposed = snapshot(instance, with_m2m=False)
+    for name, related in (m2m or {}).items():
+        proposed[name] = sorted(item.pk for item in related)
+    values = {
+        name: text
+        for name, text in proposed.items()
+        if before.get(name, None) != text or name not in before
+    }
+    if live is not None and not values:
+        return None
+    # Validate on a copy of the public record, so a pending change is one that can be
+    # published as it stands.
+    candidate = model.objects.get(pk=live.pk) if live is not None else model()
+    many = _assign(candidate, values)
+    check_scope(by, live if live is not None else candidate, live, values)
+    if live is not None:
+        check_reason(model, values, reason)
+    candidate.full_clean()
+
+    programme, project = owner_of(candidate)
+    change = ChangeRequest(
+        project=project,
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=live.pk if live is not None else None,
+        is_addition=live is None,
+        subject=str(candidate)[:300],
+        values=values,
+        previous={name: before[name] for name in values if name in before},
+        reason=reason,
+        author=by,
+        source=via,
+        is_demo=getattr(candidate, "is_demo", False),
+    )
+    if programme.pk is None:
+        # A new programme: only the system or a superuser makes one, published at once.
+        if by is not None and not by.is_superuser:
+            _refuse(_("Only a site administrator can add a programme."))
+        obj = _write(candidate, many, reason=reason, author=by)
+        change.programme = obj
+        return _published(change, obj, by)
+    change.programme = programme
+    if publishes_directly(by, programme):
+        obj = _write(candidate, many, reason=reason, author=by)
+        return _published(change, obj, by)
+    if live is not None:
+        # One pending change per person and record: a second save replaces the first.
+        ChangeRequest.objects.filter(
+            state=ChangeRequest.State.PENDING,
+            content_type=change.content_type,
+            object_id=live.pk,
+            author=by,
+        ).delete()
+    change.save()
+    return change
+
+
+def _m2m_names(model: type[models.Model]) -> set[str]:
+    return {field.name for field in m2m_fields(model)}
+
+
+def _published(change: ChangeRequest, obj: models.Model, by) -> ChangeRequest:
+    change.object_id = obj.pk
+    change.subject = str(obj)[:300]
+    change.state = ChangeRequest.State.PUBLISHED
+    change.reviewer = by
+    change.reviewed_at = timezone.now()
+    change.save()
+    return change
+
+
+def pending_for(obj: models.Model) -> list[ChangeRequest]:
+    return list(
+        ChangeRequest.objects.filter(
+            state=ChangeRequest.State.PENDING,
+            content_type=ContentType.objects.get_for_model(type(obj)),
+            object_id=obj.pk,
+        ).select_related("author")
+    )
+
+
+def conflicts(change: ChangeRequest, live: models.Model) -> list[str]:
+    """Fields whose public value moved since the change was proposed."""
+    now = snapshot(live)
+    return [name for name, text in change.previous.items() if now.get(name) != text]
+
+
+@transaction.atomic
+def publish(*, change: ChangeRequest, by) -> ChangeRequest:
+    """A manager publishes a pending change: it is applied to the public record with its
+    author's reason."""
+    change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.state != ChangeRequest.State.PENDING:
+        raise ValidationError(_("Only a change waiting for review can be published."))
+    if not can_publish(by, change.programme):
+        _refuse(_("Only a manager of this programme can publish its changes."))
+    if by is not None and by == change.author and change.programme.requires_second_approval:
+        _refuse(_("This programme asks for a second manager: someone else must publish it."))
+    model = change.content_type.model_class()
+    if change.object_id:
+        obj = model.objects.select_for_update(of=("self",)).order_by().get(pk=change.object_id)
+        moved = conflicts(change, obj)
+        if moved:
+            labels = ", ".join(field_label(model, name) for name in moved)
+            raise ValidationError(
+                _(
+                    "The public record of %(fields)s changed after this was sent: return it "
+                    "so that its author can check it against the current version."
+                )
+                % {"fields": labels}
+            )
+    else:
+        obj = model()
+    many = _assign(obj, change.values)
+    _write(obj, many, reason=change.reason, author=change.author)
+    return _published(change, obj, by)
+
+
+@transaction.atomic
+def return_change(*, change: ChangeRequest, by, comment: str) -> ChangeRequest:
+    change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.state != ChangeRequest.State.PENDING:
+        raise ValidationError(_("Only a change waiting for review can be returned."))
+    if not can_publish(by, change.programme):
+        _refuse(_("Only a manager of this programme can return its changes."))
+    if not comment.strip():
+        raise ValidationError(_("Say what needs changing: a returned change needs a comment."))
+    change.state = ChangeRequest.State.RETURNED
+    change.review_comment = comment.strip()
+    change.reviewer = by
+    change.reviewed_at = timezone.now()
+    change.save()
+    return change
+
+
+@transaction.atomic
+def withdraw(*, change: ChangeRequest, by) -> ChangeRequest:
+    change = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+    if change.state != ChangeRequest.State.PENDING or change.author != by:
+        _refuse(_("Only its author can withdraw a change waiting for review."))
+    change.state = ChangeRequest.State.WITHDRAWN
+    change.save()
+    return change
+
+
+# Reading a change
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    return str(capfirst(model._meta.get_field(name).verbose_name))
+
+
+def show(model: type[models.Model], name: str, text: Any) -> str:
+    """A stored value as a person reads it: dates in words, choices by label, related
+    records by name."""
+    if text is None or text == "" or text == []:
+        return "—"
+    field = model._meta.get_field(name)
+    if field.many_to_many:
+        names = [str(obj) for obj in field.related_model._default_manager.filter(pk__in=text)]
+        return ", ".join(sorted(names)) or "—"
+    value = load(field, text)
+    if field.is_relation:
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else f"#{value}"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, dt.date):
+        return date_format(value, "DATE_FORMAT")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(field, models.DecimalField):
+        return format_number(value)
+    return str(value)
+
+
+def describe(change: ChangeRequest) -> list[tuple[str, str, str]]:
+    """Each changed field as (label, before, after), readable."""
+    model = change.content_type.model_class()
+    return [
+        (
+            field_label(model, name),
+            show(model, name, change.previous.get(name)) if not change.is_addition else "",
+            show(model, name, text),
+        )
+        for name, text in change.values.items()
+    ]
+
+
+VIA_LABELS = {
+    "form": gettext_lazy("admin form"),
+    "list": gettext_lazy("admin list"),
+    "import": gettext_lazy("file import"),
+    "command": gettext_lazy("command"),
+}
