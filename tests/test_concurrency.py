@@ -67,7 +67,7 @@ def test_the_same_stale_form_posted_twice_at_once_keeps_exactly_one(managers):
         loaded = admin_form_data(first.get(url))
         mine = {**loaded, "title_en": f"First {trial}"}
         theirs = {**loaded, "title_en": f"Second {trial}"}
-        responses = at_once(lambda: first.post(url, mine), lambda: second.post(url, theirs))
+        responses = at_once(lambda m=mine: first.post(url, m), lambda t=theirs: second.post(url, t))
         codes = sorted(response.status_code for response in responses)
         assert codes == [200, 302], f"trial {trial}: {codes}"
         kept = next(r for r in responses if r.status_code == 302)

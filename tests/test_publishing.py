@@ -449,8 +449,8 @@ def test_import_template_lists_the_columns(hub):
     assert response["Content-Type"].startswith("text/csv")
     header = response.content.decode().strip()
     assert (
-        header
-        == "id,project,title_en,title_zh_hans,planned_on,forecast_on,completed_on,status,weight,reason"
+        header == "id,project,title_en,title_zh_hans,planned_on,forecast_on,completed_on,status,"
+        "weight,reason"
     )
     form = page_text(as_user(hub["editor"]).get(reverse("admin:tracker_milestone_import")))
     assert "YYYY-MM-DD" in form and "Download an empty template" in form

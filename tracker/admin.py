@@ -511,7 +511,7 @@ class ScopedImportExportMixin(ImportExportMixin):
             path(
                 "import/template.csv",
                 self.admin_site.admin_view(self.import_template),
-                name="%s_%s_import_template" % info,
+                name="{}_{}_import_template".format(*info),
             ),
             *super().get_urls(),
         ]
