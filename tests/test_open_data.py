@@ -74,7 +74,9 @@ def test_api_serves_targets_with_their_assessment(client, yizhuang, today):
     items = client.get("/api/v1/programmes/beijing-etown-ai/targets").json()["items"]
     money = next(t for t in items if t["kind"] == "money")
     assert money["target_value"] == "50000000000.0000"
-    assert money["assessment"]["status"] == "missed"
+    assert money["assessment"]["status"] == "not_reported"
+    assert money["assessment_earliest"]["status"] == "not_reported"
+    assert money["assessment"]["actual"] is None
     assert money["assessment_earliest"]["due"] == "2023-10-14"
     assert money["measurements"] == []
     assert money["title"]["zh_hans"] == "人工智能应用示范基地市场价值"
@@ -293,7 +295,9 @@ def test_badges_are_svg_with_cache_headers(client, demo, yizhuang):
     assert "Red: off course" in project.content.decode()
     target = Target.objects.get(programme__slug="beijing-etown-ai", kind="money")
     badge = client.get(f"/badges/beijing-etown-ai/targets/{target.pk}.svg").content.decode()
-    assert "Missed" in badge
+    assert "Due date passed, no data published" in badge, "nothing published: no failure claimed"
+    assert "Missed" not in badge
+    assert "#8a5a00" in badge and "#a12727" not in badge, "amber, not the red of a failure"
     demo_target = Target.objects.get(project__slug="smart-signals")
     progress = client.get(f"/badges/demo-hub/targets/{demo_target.pk}.svg").content.decode()
     assert "% of CN¥8 billion" in progress

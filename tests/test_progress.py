@@ -13,6 +13,7 @@ from tracker.progress import (
     Status,
     assess,
     assess_range,
+    count_rollup,
     count_series,
     days_late,
     forecast,
@@ -64,6 +65,11 @@ STATUS_CASES = {
     "moving away below the baseline": ([p("2022-07-01", -5)], HALFWAY, Status.MOVING_AWAY),
     "missed after the due date": ([p("2024-12-01", 90)], dt.date(2025, 6, 1), Status.MISSED),
     "no data before the first measurement": ([], HALFWAY, Status.NO_DATA),
+    "not reported after the due date with nothing published": (
+        [],
+        dt.date(2025, 6, 1),
+        Status.NOT_REPORTED,
+    ),
     "stale when the newest value is old": ([p("2021-01-01", 30)], HALFWAY, Status.STALE),
 }
 
@@ -96,7 +102,14 @@ PRECEDENCE = {
     # (measurements, today, assess() keywords, expected status)
     "achieved beats missed": ([p("2025-03-01", 100)], AFTER_DUE, {}, Status.ACHIEVED),
     "achieved beats stale": ([p("2021-01-01", 100)], HALFWAY, {}, Status.ACHIEVED),
-    "missed beats no data": ([], AFTER_DUE, {}, Status.MISSED),
+    "not reported beats no data": ([], AFTER_DUE, {}, Status.NOT_REPORTED),
+    "not reported beats stale": ([], AFTER_DUE, ANY_AGE, Status.NOT_REPORTED),
+    "a future measurement is not reported yet": (
+        [p("2025-12-01", 100)],
+        AFTER_DUE,
+        {},
+        Status.NOT_REPORTED,
+    ),
     "missed beats stale": ([p("2021-01-01", 10)], AFTER_DUE, {}, Status.MISSED),
     "missed beats a good ratio": ([p("2024-12-31", 99)], AFTER_DUE, NO_LIMIT, Status.MISSED),
     "no data beats stale": ([p("2023-01-01", 60)], HALFWAY, ANY_AGE, Status.NO_DATA),
@@ -349,6 +362,9 @@ RATINGS = {
     "most milestones overdue": ([Status.ON_TRACK], 3, 4, "red"),
     "half the milestones overdue is amber": ([], 2, 4, "amber"),
     "nothing to go on": ([Status.NO_DATA], 0, 0, ""),
+    "not reported is a warning": ([Status.NOT_REPORTED], 0, 0, "amber"),
+    "not reported beside on track": ([Status.ON_TRACK, Status.NOT_REPORTED], 0, 3, "amber"),
+    "a missed target still makes it red": ([Status.NOT_REPORTED, Status.MISSED], 0, 0, "red"),
     "no targets and no milestones": ([], 0, 0, ""),
 }
 
@@ -379,6 +395,82 @@ def test_rollup_series_gives_a_point_per_date_for_a_chart():
         p("2022-03-01", 15),
         p("2022-06-01", 35),
     ]
+
+
+def test_due_range_with_nothing_published_is_not_reported_at_each_end_as_it_passes():
+    """Three to five years with no measurement: no data, then not reported at the
+    three-year date, then at the five-year date too; never missed."""
+    kwargs = {
+        "baseline": Point(dt.date(2020, 10, 14), D(0)),
+        "target": D("50e9"),
+        "comparator": "at_least",
+        "measurements": [],
+        "due_earliest": dt.date(2023, 10, 14),
+        "due": dt.date(2025, 10, 14),
+    }
+    ends = {
+        dt.date(2023, 10, 14): (Status.NO_DATA, Status.NO_DATA),  # due on the day, not past
+        dt.date(2023, 10, 15): (Status.NO_DATA, Status.NOT_REPORTED),
+        dt.date(2025, 10, 15): (Status.NOT_REPORTED, Status.NOT_REPORTED),
+    }
+    for today, (final_status, earliest_status) in ends.items():
+        final, earliest = assess_range(today=today, **kwargs)
+        assert (final.status, earliest.status) == (final_status, earliest_status), today
+        assert final.actual is None and earliest.actual is None
+
+
+def test_due_range_with_a_short_measurement_is_missed_at_each_end_as_it_passes():
+    """The same range with 20 bn published: missed needs that figure."""
+    kwargs = {
+        "baseline": Point(dt.date(2020, 10, 14), D(0)),
+        "target": D(50),
+        "comparator": "at_least",
+        "measurements": [Point(dt.date(2023, 1, 1), D(20))],
+        "due_earliest": dt.date(2023, 10, 14),
+        "due": dt.date(2025, 10, 14),
+        "stale_after": None,
+    }
+    final, earliest = assess_range(today=dt.date(2024, 1, 1), **kwargs)
+    assert earliest.status == Status.MISSED and final.status != Status.MISSED
+    final, earliest = assess_range(today=dt.date(2026, 1, 1), **kwargs)
+    assert (final.status, earliest.status) == (Status.MISSED, Status.MISSED)
+
+
+def test_count_rollup_of_nothing_identified_is_not_reported_after_its_due_dates():
+    """The real programme: 10 projects due in three to five years, none identified."""
+    today = dt.date(2026, 11, 28)
+    series = count_rollup([], today)
+    assert series == [], "no invented zero"
+    final, earliest = assess_range(
+        baseline=Point(dt.date(2020, 10, 14), D(0)),
+        target=D(10),
+        comparator="at_least",
+        measurements=series,
+        due_earliest=dt.date(2023, 10, 14),
+        due=dt.date(2025, 10, 14),
+        today=today,
+    )
+    assert (final.status, earliest.status) == (Status.NOT_REPORTED, Status.NOT_REPORTED)
+    assert final.actual is None and final.as_of is None and final.forecast_on is None
+
+
+def test_count_rollup_starts_at_the_first_project_identified_after_the_baseline():
+    identified = [dt.date(2022, 3, 1), dt.date(2023, 5, 1), dt.date(2023, 5, 1)]
+    series = count_rollup(identified + [dt.date(2027, 1, 1)], dt.date(2024, 1, 1))
+    assert series == [p("2022-03-01", 1), p("2023-05-01", 3), p("2024-01-01", 3)]
+    a = assess(
+        baseline=Point(dt.date(2020, 10, 14), D(0)),
+        target=D(10),
+        due=dt.date(2025, 10, 14),
+        comparator="at_least",
+        measurements=series,
+        today=dt.date(2024, 1, 1),
+    )
+    assert (a.actual, a.as_of) == (D(3), dt.date(2024, 1, 1))
+    assert a.status == Status.OFF_TRACK  # 3 of about 6.6 expected by then
+    # Before the first project is identified the count has no value at all.
+    assert count_rollup(identified, dt.date(2022, 2, 28)) == []
+    assert count_rollup(identified, dt.date(2022, 3, 1)) == [p("2022-03-01", 1)]
 
 
 def test_count_series_counts_projects_identified_by_date():
@@ -530,3 +622,64 @@ def test_forecast_equals_the_exact_least_squares_crossing(measured, target, comp
     except OverflowError:
         expected = None
     assert forecast(points, target, comparator) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    baseline_on=dates,
+    years=st.integers(min_value=1, max_value=4),
+    extra=st.integers(min_value=1, max_value=2000),
+    measured=st.lists(st.tuples(dates, values), max_size=4),
+    today=dates,
+    comparator=st.sampled_from(["at_least", "at_most"]),
+)
+def test_after_a_due_date_missed_needs_a_measurement_at_both_ends_of_a_range(
+    baseline_on, years, extra, measured, today, comparator
+):
+    earliest_due = baseline_on + dt.timedelta(days=365 * years)
+    final_due = earliest_due + dt.timedelta(days=extra)
+    points = [Point(on, value) for on, value in measured]
+    published = [point for point in points if point.on <= today]
+    final, earliest = assess_range(
+        baseline=Point(baseline_on, D(500)),
+        target=D(1000) if comparator == "at_least" else D(100),
+        comparator=comparator,
+        measurements=points,
+        due_earliest=earliest_due,
+        due=final_due,
+        today=today,
+    )
+    for result in (final, earliest):
+        if today > result.due and not published:
+            assert result.status == Status.NOT_REPORTED
+        if result.status == Status.MISSED:
+            assert published and today > result.due
+        if result.status == Status.NOT_REPORTED:
+            assert not published and today > result.due
+            assert result.actual is None
+        if today <= result.due and not published:
+            assert result.status == Status.NO_DATA
+
+
+@settings(max_examples=150, deadline=None)
+@given(identified=st.lists(dates, max_size=12), baseline_on=dates, today=dates)
+def test_a_count_rollup_never_invents_a_point(identified, baseline_on, today):
+    series = count_rollup(identified, today)
+    known = sorted(on for on in identified if on <= today)
+    if not known:
+        assert series == []
+    else:
+        assert series[0] == Point(known[0], D(known.count(known[0])))
+        assert series[-1] == Point(today, D(len(known)))
+    assert all(point.value > 0 and point.on <= today for point in series)
+    assert [point.on for point in series] == sorted({point.on for point in series})
+    # Assessed against a baseline of 0, whenever it was: nothing identified is no value.
+    result = assess(
+        baseline=Point(baseline_on, D(0)),
+        target=D(10),
+        due=max(baseline_on, today) + dt.timedelta(days=1),
+        comparator="at_least",
+        measurements=series,
+        today=today,
+    )
+    assert (result.actual is None) == (not known)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from tracker import revisions
+from tracker import progress, revisions
 from tracker.filters import WINDOWS
 from tracker.models import Milestone, Programme, ProgressUpdate, Project, Source, Target
 
@@ -108,10 +108,23 @@ class ProgrammeOut(Schema):
         return obj.get_absolute_url()
 
 
+STATUSES = tuple(status.value for status in progress.Status)
+
+
 class AssessmentOut(Schema):
-    status: str
+    status: Literal[STATUSES] = Field(  # type: ignore[valid-type]
+        description=(
+            "Computed by the rules on the methodology page. missed: the due date has passed "
+            "and the latest measurement does not meet the target. not_reported: the due "
+            "date has passed and no measurement was ever published, so no failure is "
+            "claimed. no_data: not due yet, and nothing published."
+        )
+    )
     due: dt.date
-    actual: Decimal | None
+    actual: Decimal | None = Field(
+        description="The latest published value on or before today; null when none was "
+        "published (never an invented 0)."
+    )
     as_of: dt.date | None
     expected: Decimal | None
     ratio: Decimal | None

@@ -16,6 +16,8 @@ COLOURS = {
     "green": "#1e6b3a",
     "needs_acceleration": "#8a5a00",
     "stale": "#8a5a00",
+    # Due with nothing published: a warning, like stale data, never a failure's red.
+    "not_reported": "#8a5a00",
     "amber": "#8a5a00",
     "off_track": "#a12727",
     "moving_away": "#a12727",

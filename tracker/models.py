@@ -283,19 +283,15 @@ class Programme(TrackedModel):
                 )
             )
         if target.rollup == Target.Rollup.COUNT_PROJECTS:
-            counted = progress.count_series(
-                project.identified_date
-                for project in projects
-                if project.lifecycle_status != Project.Lifecycle.CANCELLED
+            # From the first identified project on; none identified is no point at all.
+            return progress.count_rollup(
+                (
+                    project.identified_date
+                    for project in projects
+                    if project.lifecycle_status != Project.Lifecycle.CANCELLED
+                ),
+                today,
             )
-            # A count is known on every day: zero from the start, and today's as of today.
-            start = target.baseline_on or self.announced_on
-            if start and (not counted or counted[0].on > start):
-                counted.insert(0, progress.Point(on=start, value=Decimal(0)))
-            current = progress.value_on(counted, today)
-            if current is not None and counted[-1].on < today:
-                counted.append(progress.Point(on=today, value=current))
-            return counted
         if target.rollup == Target.Rollup.SUM:
             series = [
                 project_target.points()

@@ -44,6 +44,7 @@ class Status(StrEnum):
     OFF_TRACK = "off_track"
     MOVING_AWAY = "moving_away"
     MISSED = "missed"
+    NOT_REPORTED = "not_reported"
     NO_DATA = "no_data"
     STALE = "stale"
 
@@ -59,6 +60,7 @@ STATUS_LABELS = {
     Status.OFF_TRACK: _("Off track"),
     Status.MOVING_AWAY: _("Moving away"),
     Status.MISSED: _("Missed"),
+    Status.NOT_REPORTED: _("Due date passed, no data published"),
     Status.NO_DATA: _("No data"),
     Status.STALE: _("Stale (no recent data)"),
 }
@@ -134,7 +136,11 @@ def assess(
     today: dt.date,
     stale_after: dt.timedelta | None = DEFAULT_STALE_AFTER,
 ) -> Assessment:
-    """Assess one target on `today`; the first rule that holds decides the status."""
+    """Assess one target on `today`; the first rule that holds decides the status.
+
+    Once the due date has passed, "missed" needs a measurement that shows it: with none
+    at all the target is "not reported", since the public record is silent and a
+    failure cannot be shown."""
     # By date, not by order of entry; for one date the last given wins.
     known = sorted((p for p in measurements if p.on <= today), key=lambda p: p.on)
     by_date = {p.on: p for p in known}
@@ -153,7 +159,8 @@ def assess(
         return Assessment(Status.ACHIEVED, **result)
     result["forecast_on"] = forecast_on
     if today > due:
-        return Assessment(Status.MISSED, **result)
+        status = Status.MISSED if latest is not None else Status.NOT_REPORTED
+        return Assessment(status, **result)
     if latest is None:
         return Assessment(Status.NO_DATA, **result)
     if stale_after is not None and today - latest.on > stale_after:
@@ -235,6 +242,9 @@ def days_late(*, planned_on: dt.date, completed_on: dt.date | None) -> int | Non
 # Project rating
 
 GREEN, AMBER, RED = "green", "amber", "red"
+# Only what a published figure shows can make a project red.
+RED_STATUSES = frozenset({Status.MISSED, Status.OFF_TRACK, Status.MOVING_AWAY})
+AMBER_STATUSES = frozenset({Status.NEEDS_ACCELERATION, Status.STALE, Status.NOT_REPORTED})
 
 
 def project_rating(
@@ -244,19 +254,21 @@ def project_rating(
 
     - red: a target is missed, off track or moving away, or more than half of the open
       milestones are overdue;
-    - amber: otherwise, a target needs acceleration or is stale, or a milestone is
-      overdue;
+    - amber: otherwise, a target needs acceleration, is stale or is not reported (due
+      and nothing published), or a milestone is overdue;
     - green: otherwise, when at least one target has data or there are milestones;
     - "" (unknown): no target has data and there are no milestones.
+
+    A target not reported is a warning, never a failure: silence past the due date is
+    a reason for concern (like stale data), but the tracker must not claim a failure
+    that no published figure shows, so it never makes a project red.
     """
     statuses = {a.status for a in assessments}
-    if statuses & {Status.MISSED, Status.OFF_TRACK, Status.MOVING_AWAY} or (
-        open_milestones and overdue_milestones * 2 > open_milestones
-    ):
+    if statuses & RED_STATUSES or (open_milestones and overdue_milestones * 2 > open_milestones):
         return RED
-    if statuses & {Status.NEEDS_ACCELERATION, Status.STALE} or overdue_milestones:
+    if statuses & AMBER_STATUSES or overdue_milestones:
         return AMBER
-    if statuses - {Status.NO_DATA} or open_milestones:
+    if statuses - {Status.NO_DATA, Status.NOT_REPORTED} or open_milestones:
         return GREEN
     return ""
 
@@ -298,7 +310,10 @@ def rollup_series(series: Iterable[Iterable[Point]], dates: Iterable[dt.date]) -
 
 
 def count_series(dates_identified: Iterable[dt.date]) -> list[Point]:
-    """The running count of projects identified, one point per date."""
+    """The running count of projects identified, one point per date.
+
+    It starts at the first project identified: before that the public record names
+    none, which is a statement about the record, never a measurement of 0."""
     result: list[Point] = []
     for count, on in enumerate(sorted(dates_identified), start=1):
         if result and result[-1].on == on:
@@ -306,3 +321,15 @@ def count_series(dates_identified: Iterable[dt.date]) -> list[Point]:
         else:
             result.append(Point(on=on, value=Decimal(count)))
     return result
+
+
+def count_rollup(dates_identified: Iterable[dt.date], today: dt.date) -> list[Point]:
+    """What a "projects identified" target is assessed and drawn on, as of `today`.
+
+    One point per date a project was identified up to today, and today's count as of
+    today once at least one is identified (the count of the public record is current
+    every day). With none identified there is no point at all: no zero is invented."""
+    counted = count_series(on for on in dates_identified if on <= today)
+    if counted and counted[-1].on < today:
+        counted.append(Point(on=today, value=counted[-1].value))
+    return counted

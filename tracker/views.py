@@ -290,7 +290,9 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 "item": item,
                 "chart": target_chart(item, today, original if revised else None),
                 "original": original if revised else None,
-                "series": target.series(today),
+                # A roll-up's totals up to today: none later, none invented before.
+                "series": [point for point in target.series(today) if point.on <= today],
+                "project_count": len(getattr(target.programme, "status_projects", ())),
                 "measurements": sorted(
                     target.measurements.all(), key=lambda m: m.as_of, reverse=True
                 ),
