@@ -454,3 +454,68 @@ def test_import_template_lists_the_columns(hub):
     )
     form = page_text(as_user(hub["editor"]).get(reverse("admin:tracker_milestone_import")))
     assert "YYYY-MM-DD" in form and "Download an empty template" in form
+
+
+# Shared records
+
+
+def test_a_cited_source_is_changed_only_by_managers_of_every_programme_citing_it(hub):
+    beijing = factories.ProgrammeFactory(slug="beijing")
+    real = factories.SourceFactory(url="https://www.scmp.com/tech/article/3105676")
+    beijing.sources.add(real)
+    url = reverse("admin:tracker_source_change", args=[real.pk])
+    for person in (hub["editor"], hub["manager"]):
+        client = as_user(person)
+        data = admin_form_data(client.get(url)) if client.get(url).status_code == 200 else {}
+        data.update({"url": "https://phishing.example/", "title_en": "x", "kind": "press"})
+        assert client.post(url, data).status_code == 403
+    real.refresh_from_db()
+    assert real.url == "https://www.scmp.com/tech/article/3105676"
+    beijing.managers.add(hub["manager"])
+    client = as_user(hub["manager"])
+    data = admin_form_data(client.get(url))
+    data.update({"archived_url": "https://archive.example/3105676", "change_reason": "Archived."})
+    assert client.post(url, data).status_code == 302
+    real.refresh_from_db()
+    assert real.archived_url == "https://archive.example/3105676"
+
+
+def test_an_uncited_source_is_open_to_editors_and_not_public(hub):
+    fresh = factories.SourceFactory(title_en="Draft evidence")
+    assert "Draft evidence" not in public_record(hub)
+    url = reverse("admin:tracker_source_change", args=[fresh.pk])
+    client = as_user(hub["editor"])
+    data = admin_form_data(client.get(url))
+    data["publisher_en"] = "Site visit team"
+    assert client.post(url, data).status_code == 302
+
+
+@pytest.mark.parametrize("model", ["sector", "organisation"])
+def test_managers_add_but_do_not_rename_shared_records(hub, model):
+    record = factories.SectorFactory() if model == "sector" else factories.OrganisationFactory()
+    client = as_user(hub["manager"])
+    url = reverse(f"admin:tracker_{model}_change", args=[record.pk])
+    assert client.post(url, {"name_en": "Renamed"}).status_code == 403
+    record.refresh_from_db()
+    assert record.name_en != "Renamed"
+    assert client.get(reverse(f"admin:tracker_{model}_add")).status_code == 200
+
+
+def test_manager_home_and_daily_digest_list_changes_waiting_for_review(hub):
+    from django.core import mail
+    from django.core.management import call_command
+
+    editor = as_user(hub["editor"])
+    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
+    data = admin_form_data(editor.get(url))
+    data.update({"title_en": "Permit granted"})
+    editor.post(url, data)
+    home = page_text(as_user(hub["manager"]).get(reverse("admin:index")))
+    assert "Changes waiting for your review (1)" in home
+    assert hub["milestone"].title_en in home
+    hub["manager"].email = "manager@example.org"
+    hub["manager"].save()
+    call_command("send_reminders", stdout=io.StringIO())
+    digest = next(m for m in mail.outbox if m.to == ["manager@example.org"])
+    assert "Changes waiting for your review" in digest.body
+    assert hub["milestone"].title_en in digest.body

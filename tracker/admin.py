@@ -281,6 +281,19 @@ class PublishingMixin:
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
+def citing_programmes(source: Source) -> set[int]:
+    """The programmes whose public record cites `source`."""
+    cited = Programme.objects.filter(
+        Q(sources=source)
+        | Q(projects__sources=source)
+        | Q(targets__sources=source)
+        | Q(targets__measurements__source=source)
+        | Q(milestones__evidence=source)
+        | Q(updates__sources=source, updates__state=ProgressUpdate.State.PUBLISHED)
+    )
+    return set(cited.values_list("pk", flat=True))
+
+
 def m2m_snapshots(records: list, name: str) -> tuple:
     """For one many-to-many field: its model field, the related ids each historical record
     held, and a label for every related id, in two queries."""
@@ -310,8 +323,18 @@ def target_value_display(target: Target, value) -> str:
     return f"{text} {target.unit}".strip()
 
 
+class SharedRecordMixin:
+    """Sectors and organisations are shared by every programme: managers add them, and
+    only a site administrator changes one, since a rename shows on every programme."""
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+
 @admin.register(Organisation)
-class OrganisationAdmin(TrackerAdmin):
+class OrganisationAdmin(SharedRecordMixin, TrackerAdmin):
     list_display = ("name", "short_name", "kind", "website", "demo")
     list_filter = ("kind", "is_demo")
     search_fields = ("name_en", "name_zh_hans", "short_name_en", "short_name_zh_hans")
@@ -319,7 +342,19 @@ class OrganisationAdmin(TrackerAdmin):
 
 @admin.register(Source)
 class SourceAdmin(TrackerAdmin):
+    """A source is shared evidence: once the public record cites it, only the managers of
+    every programme that cites it may change it (a site administrator always)."""
+
     list_display = ("title", "publisher", "kind", "published_on", "language", "demo")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        citing = citing_programmes(obj)
+        return not citing - set(programmes_for(request.user).values_list("pk", flat=True))
+
     list_filter = ("kind", "language", "is_demo")
     search_fields = ("title_en", "title_zh_hans", "publisher_en", "publisher_zh_hans", "reference")
     date_hierarchy = "published_on"
@@ -378,7 +413,7 @@ class ProgrammeAdmin(PublishingMixin, TrackerAdmin):
 
 
 @admin.register(Sector)
-class SectorAdmin(TrackerAdmin):
+class SectorAdmin(SharedRecordMixin, TrackerAdmin):
     list_display = ("name", "slug", "demo")
     search_fields = ("name_en", "name_zh_hans", "slug")
     prepopulated_fields = {"slug": ("name_en",)}

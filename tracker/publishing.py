@@ -312,7 +312,7 @@ def save_change(
         content_type=ContentType.objects.get_for_model(model),
         object_id=live.pk if live is not None else None,
         is_addition=live is None,
-        subject=str(candidate)[:300],
+        subject=str(live if live is not None else candidate)[:300],
         values=values,
         previous={name: before[name] for name in values if name in before},
         reason=reason,

@@ -7,7 +7,14 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracker.models import DEMO_MODELS, Milestone, MilestoneQuerySet, ProgressUpdate
+from tracker import publishing
+from tracker.models import (
+    DEMO_MODELS,
+    ChangeRequest,
+    Milestone,
+    MilestoneQuerySet,
+    ProgressUpdate,
+)
 from tracker.progress import Status
 
 
@@ -33,6 +40,15 @@ def upsert(
             if getattr(obj, name) != value:
                 setattr(obj, name, value)
                 changed = True
+    if model in publishing.REVIEWED_MODELS:
+        # The public record: through the one write path, published by the operator
+        # running the command, with the command's reason.
+        change = publishing.save_change(
+            instance=obj, by=None, reason=reason, m2m=many, via="command"
+        )
+        if change is None:
+            return obj, False
+        return model.objects.get(pk=change.object_id), True
     if changed:
         obj._change_reason = reason
         obj.full_clean()
@@ -139,6 +155,11 @@ def work_for(user, today) -> dict:
                 programme__in=programmes_for(user), state=ProgressUpdate.State.SUBMITTED
             ).select_related("project")
         )
+    changes = ChangeRequest.objects.select_related("programme").order_by("created_at", "pk")
+    changes_to_review = list(
+        changes.filter(state=ChangeRequest.State.PENDING, programme__in=programmes_for(user))
+    )
+    changes_returned = list(changes.filter(state=ChangeRequest.State.RETURNED, author=user)[:20])
     rows = [
         {
             "project": p,
@@ -154,5 +175,12 @@ def work_for(user, today) -> dict:
         "stale": stale,
         "returned": returned,
         "to_review": to_review,
-        "count": len(overdue) + len(stale) + len(returned) + len(to_review),
+        "changes_to_review": changes_to_review,
+        "changes_returned": changes_returned,
+        "count": len(overdue)
+        + len(stale)
+        + len(returned)
+        + len(to_review)
+        + len(changes_to_review)
+        + len(changes_returned),
     }
