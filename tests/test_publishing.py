@@ -519,3 +519,16 @@ def test_manager_home_and_daily_digest_list_changes_waiting_for_review(hub):
     digest = next(m for m in mail.outbox if m.to == ["manager@example.org"])
     assert "Changes waiting for your review" in digest.body
     assert hub["milestone"].title_en in digest.body
+
+
+def test_review_queue_also_lists_updates_submitted_for_review(hub):
+    factories.ProgressUpdateFactory(
+        programme=hub["programme"],
+        project=hub["project"],
+        title_en="Quarterly report",
+        state="submitted",
+        published_at=None,
+    )
+    queue = as_user(hub["manager"]).get(reverse("admin:tracker_changerequest_changelist"))
+    assert "Progress updates waiting for review" in page_text(queue)
+    assert "Quarterly report" in page_text(queue)

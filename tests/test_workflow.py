@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -288,6 +289,8 @@ def test_second_save_of_a_stale_form_is_refused_and_the_first_kept(client, setup
     text = refused.content.decode()
     assert "While you were editing, manager saved this record" in text
     assert "1000000000" in text and "1200000000" in text, "what changed meanwhile"
+    changed = re.search(r"Changed meanwhile: (.*?)\. Your changes", page_text(refused)).group(1)
+    assert changed.startswith("Target value:") and ";" not in changed, "only the real change"
     target = Target.objects.get(pk=setup["my_target"].pk)
     assert target.target_value == Decimal("1200000000")
     assert target.title != "Renamed meanwhile"

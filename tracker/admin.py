@@ -796,6 +796,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     and why; a manager of the programme publishes it or returns it with a comment."""
 
     change_form_template = "admin/tracker/changerequest/change_form.html"
+    change_list_template = "admin/tracker/changerequest/change_list.html"
     list_display = ("subject", "kind", "programme", "project", "author_name", "state", "created_at")
     list_filter = (QueueFilter, "programme")
     list_select_related = ("programme", "project", "author", "content_type")
@@ -810,6 +811,14 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         return queryset.filter(
             Q(programme__in=programmes_for(request.user).values("pk")) | Q(author=request.user)
         )
+
+    def changelist_view(self, request, extra_context=None):
+        # One queue: the updates submitted for review are listed above the changes.
+        updates = ProgressUpdate.objects.filter(
+            state=ProgressUpdate.State.SUBMITTED, programme__in=programmes_for(request.user)
+        ).select_related("programme", "project")
+        extra_context = {**(extra_context or {}), "submitted_updates": list(updates[:50])}
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("kind of record"), ordering="content_type")
     def kind(self, obj: ChangeRequest) -> str:
