@@ -532,3 +532,13 @@ def test_review_queue_also_lists_updates_submitted_for_review(hub):
     queue = as_user(hub["manager"]).get(reverse("admin:tracker_changerequest_changelist"))
     assert "Progress updates waiting for review" in page_text(queue)
     assert "Quarterly report" in page_text(queue)
+
+
+def test_import_cannot_rewrite_another_targets_measurement(hub):
+    other_target = factories.TargetFactory(programme=factories.ProgrammeFactory(slug="far"))
+    theirs = factories.MeasurementFactory(target=other_target, value=7)
+    row = f"{theirs.pk},{hub['target'].pk},9,2026-03-31,{hub['source'].pk}\n"
+    preview = upload(as_user(hub["editor"]), "measurement", "id,target,value,as_of,source\n" + row)
+    assert f"No measurement with id {theirs.pk} among yours" in page_text(preview)
+    theirs.refresh_from_db()
+    assert (theirs.target, theirs.value) == (other_target, 7)

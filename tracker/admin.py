@@ -860,6 +860,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
             )
         context.update(
             {
+                "title": _("Review a change to the public record"),
                 "change_request": obj,
                 "rows": publishing.describe(obj) if obj is not None else [],
                 "record_url": record_url,
