@@ -4,6 +4,7 @@ before and after in the review queue and publishes it."""
 
 import datetime as dt
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from tests.browser.conftest import browser_page
 from tracker import factories
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/tracker-screenshots"))
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())) / "tracker-screenshots"
 
 
 @pytest.fixture
