@@ -40,6 +40,7 @@ from tracker.models import (
 )
 from tracker.resources import MeasurementResource, MilestoneResource
 from tracker.scopes import programmes_for, projects_for, scope
+from tracker.spreadsheets import ADMIN_EXPORT_FORMATS
 
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
@@ -366,7 +367,10 @@ class MeasurementInline(admin.TabularInline):
 
 
 class ScopedImportExportMixin(ImportExportMixin):
-    """Imports and exports see only the person's own projects."""
+    """Imports and exports see only the person's own projects; exports are escaped so
+    that no cell opens as a formula (tracker.spreadsheets)."""
+
+    export_formats = ADMIN_EXPORT_FORMATS
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
