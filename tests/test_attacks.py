@@ -253,6 +253,8 @@ def test_no_admin_export_opens_as_a_formula(client, admin_user, hostile, model, 
         assert "'" + HOSTILE[key] in cells
     if model == "measurement":
         values = [row[rows[0].index("value")] for row in rows[1:]]
+        if fmt == "xlsx":
+            assert values and all(isinstance(value, int | float) for value in values)
         assert values and all(is_number(str(value)) for value in values), "numbers unmarked"
     assert Measurement.objects.filter(note_en=HOSTILE["note"]).exists(), "nothing was altered"
 
@@ -320,6 +322,16 @@ def test_a_nul_byte_in_the_api_is_refused_as_invalid(client, demo, url):
     assert response.status_code == 422
     assert response["Content-Type"].startswith("application/json")
     assert "NUL character" in response.json()["detail"][0]["msg"]
+
+
+def test_the_api_document_declares_its_refusals(client):
+    document = client.get("/api/v1/openapi.json").json()
+    for path, operations in document["paths"].items():
+        responses = operations["get"]["responses"]
+        assert "422" in responses, path
+        assert ("404" in responses) == ("{" in path), path
+        error = responses["422"]["content"]["application/json"]["schema"]
+        assert error["$ref"].endswith("/InvalidOut")
 
 
 def admin_nul_urls() -> list[str]:

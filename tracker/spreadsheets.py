@@ -72,6 +72,11 @@ class XLSX(EscapedFormat, base_formats.XLSX):
     pass
 
 
+# django-import-export writes native cells (numbers as numbers, dates as dates) only for
+# the binary formats it lists, compared by exact class; ours is one of them.
+base_formats.BINARY_FORMATS.append(XLSX)
+
+
 # The admin's export formats (settings.EXPORT_FORMATS), in django-import-export's order:
 # JSON is data, not a spreadsheet, and goes out as it is.
 ADMIN_EXPORT_FORMATS = [CSV, XLSX, base_formats.JSON]
