@@ -424,7 +424,13 @@ def api_urls() -> list[str]:
 @pytest.mark.django_db
 def test_no_hostile_address_makes_a_server_error(client, yizhuang, demo):
     urls = [url for url in demo_urls() if "?" not in url] + yizhuang_urls()[:1] + api_urls()
-    urls += ["/en/programmes/demo-hub/changes.atom", "/en/programmes/demo-hub/milestones.ics"]
+    urls += [
+        "/en/programmes/demo-hub/changes.atom",
+        "/en/programmes/demo-hub/projects/credit-risk-ai/updates.atom",
+        "/en/programmes/demo-hub/milestones.ics",
+        "/badges/demo-hub/projects/credit-risk-ai.svg",
+        "/sitemap.xml",
+    ]
     errors = {}
     for url in urls:
         for variant in fuzzed(url):
