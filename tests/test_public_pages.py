@@ -249,7 +249,7 @@ BAD = [
     ("/en/programmes/beijing-etown-ai/milestones/?page=abc", 404),
     ("/en/programmes/beijing-etown-ai/changes/?page=-1", 200),
     ("/en/programmes/beijing-etown-ai/?sort=nonsense&page=zz", 200),
-    ("/en/programmes/beijing-etown-ai/milestones/?sort=%00%27", 200),
+    ("/en/programmes/beijing-etown-ai/milestones/?sort=%00%27", 400),
 ]
 
 

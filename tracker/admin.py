@@ -54,6 +54,7 @@ from tracker.resources import (
     ReasonImportForm,
 )
 from tracker.scopes import programmes_for, projects_for, scope
+from tracker.spreadsheets import ADMIN_EXPORT_FORMATS
 
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
@@ -525,11 +526,13 @@ class MeasurementInline(admin.TabularInline):
 
 class ScopedImportExportMixin(ImportExportMixin):
     """Imports and exports see only the person's own projects; an import carries one
-    reason for the whole file, and offers an empty template to fill in."""
+    reason for the whole file, and offers an empty template to fill in; exports are
+    escaped so that no cell opens as a formula (tracker.spreadsheets)."""
 
     import_form_class = ReasonImportForm
     confirm_form_class = ReasonConfirmImportForm
     import_template_name = "admin/tracker/import.html"
+    export_formats = ADMIN_EXPORT_FORMATS
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}

@@ -44,6 +44,27 @@ def paginated(view):
     return paginate(Pages, page_size=50)(view)
 
 
+class NotFoundOut(Schema):
+    detail: str = Field(examples=["Not Found: No Programme matches the given query."])
+
+
+class Problem(Schema):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class InvalidOut(Schema):
+    """Why the request was refused: one entry per malformed parameter."""
+
+    detail: list[Problem]
+
+
+# Every operation may refuse malformed parameters; those that name a record may not find it.
+INVALID = {422: InvalidOut}
+ERRORS = {404: NotFoundOut, 422: InvalidOut}
+
+
 class Text(Schema):
     en: str
     zh_hans: str
@@ -297,14 +318,14 @@ def programme_or_404(slug: str) -> Programme:
     return get_object_or_404(Programme, slug=slug)
 
 
-@api.get("/programmes", response=list[ProgrammeOut], tags=["programmes"])
+@api.get("/programmes", response={200: list[ProgrammeOut], **INVALID}, tags=["programmes"])
 @paginated
 def list_programmes(request):
     """Every programme; demonstration ones are flagged with `is_demo`."""
     return Programme.objects.annotate(project_count=Count("projects")).order_by("slug")
 
 
-@api.get("/programmes/{slug}", response=ProgrammeOut, tags=["programmes"])
+@api.get("/programmes/{slug}", response={200: ProgrammeOut, **ERRORS}, tags=["programmes"])
 def get_programme(request, slug: str):
     return get_object_or_404(Programme.objects.annotate(project_count=Count("projects")), slug=slug)
 
@@ -314,7 +335,9 @@ class ProjectFilters(Schema):
     lifecycle_status: Literal[tuple(Project.Lifecycle.values)] | None = None  # type: ignore[valid-type]
 
 
-@api.get("/programmes/{slug}/projects", response=list[ProjectOut], tags=["projects"])
+@api.get(
+    "/programmes/{slug}/projects", response={200: list[ProjectOut], **ERRORS}, tags=["projects"]
+)
 @paginated
 def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     projects = (
@@ -327,7 +350,9 @@ def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     return projects
 
 
-@api.get("/programmes/{slug}/projects/{project}", response=ProjectOut, tags=["projects"])
+@api.get(
+    "/programmes/{slug}/projects/{project}", response={200: ProjectOut, **ERRORS}, tags=["projects"]
+)
 def get_project(request, slug: str, project: str):
     return get_object_or_404(Project.objects.with_status(), programme__slug=slug, slug=project)
 
@@ -341,7 +366,7 @@ def targets_of(programme: Programme) -> QuerySet:
     )
 
 
-@api.get("/programmes/{slug}/targets", response=list[TargetOut], tags=["targets"])
+@api.get("/programmes/{slug}/targets", response={200: list[TargetOut], **ERRORS}, tags=["targets"])
 @paginated
 def list_targets(request, slug: str):
     """Targets with their assessment (against both ends of a due range) and their
@@ -349,7 +374,9 @@ def list_targets(request, slug: str):
     return targets_of(programme_or_404(slug))
 
 
-@api.get("/programmes/{slug}/targets/{target_id}", response=TargetOut, tags=["targets"])
+@api.get(
+    "/programmes/{slug}/targets/{target_id}", response={200: TargetOut, **ERRORS}, tags=["targets"]
+)
 def get_target(request, slug: str, target_id: int):
     return get_object_or_404(targets_of(programme_or_404(slug)), pk=target_id)
 
@@ -370,7 +397,11 @@ def milestones_of(programme: Programme) -> QuerySet:
     )
 
 
-@api.get("/programmes/{slug}/milestones", response=list[MilestoneOut], tags=["milestones"])
+@api.get(
+    "/programmes/{slug}/milestones",
+    response={200: list[MilestoneOut], **ERRORS},
+    tags=["milestones"],
+)
 @paginated
 def list_milestones(request, slug: str, filters: Query[MilestoneFilters]):
     """Milestones, filtered like the public table."""
@@ -391,12 +422,16 @@ def list_milestones(request, slug: str, filters: Query[MilestoneFilters]):
     return milestones
 
 
-@api.get("/programmes/{slug}/milestones/{milestone_id}", response=MilestoneOut, tags=["milestones"])
+@api.get(
+    "/programmes/{slug}/milestones/{milestone_id}",
+    response={200: MilestoneOut, **ERRORS},
+    tags=["milestones"],
+)
 def get_milestone(request, slug: str, milestone_id: int):
     return get_object_or_404(milestones_of(programme_or_404(slug)), pk=milestone_id)
 
 
-@api.get("/programmes/{slug}/updates", response=list[UpdateOut], tags=["updates"])
+@api.get("/programmes/{slug}/updates", response={200: list[UpdateOut], **ERRORS}, tags=["updates"])
 @paginated
 def list_updates(request, slug: str):
     """Published progress updates, newest first (drafts are never public)."""
@@ -408,7 +443,7 @@ def list_updates(request, slug: str):
     )
 
 
-@api.get("/programmes/{slug}/changes", response=list[ChangeOut], tags=["changes"])
+@api.get("/programmes/{slug}/changes", response={200: list[ChangeOut], **ERRORS}, tags=["changes"])
 @paginated
 def list_changes(request, slug: str):
     """Every revision of a target's value, due dates or scope and every moved
@@ -416,12 +451,12 @@ def list_changes(request, slug: str):
     return revisions.programme_changes(programme_or_404(slug))
 
 
-@api.get("/sources", response=list[SourceOut], tags=["sources"])
+@api.get("/sources", response={200: list[SourceOut], **INVALID}, tags=["sources"])
 @paginated
 def list_sources(request):
     return Source.objects.published().order_by("pk")
 
 
-@api.get("/sources/{source_id}", response=SourceOut, tags=["sources"])
+@api.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, tags=["sources"])
 def get_source(request, source_id: int):
     return get_object_or_404(Source.objects.published(), pk=source_id)

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from tracker import revisions
@@ -91,8 +92,10 @@ class ChangesFeed(Feed):
         return f"{item.subject}: {item.what}"
 
     def item_description(self, item: revisions.Change) -> str:
+        # Atom carries the summary as HTML (type="html"): the values and the reason are
+        # what people typed, so they go in escaped, to be read as text.
         reason = item.reason or _("No reason recorded")
-        return f"{item.old} → {item.new}. {reason}"
+        return format_html("{} → {}. {}", item.old, item.new, reason)
 
     def item_link(self, item: revisions.Change) -> str:
         return item.url

@@ -4,6 +4,7 @@ Every value that differs between a laptop and a server comes from an environment
 variable with a safe development default, so `make run` needs no configuration.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads the address: a NUL byte in it is refused with a message.
+    "tracker.security.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached public pages are answered here, like static files, before the rest runs;
     # they still pass out through the security headers above.
@@ -86,11 +89,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# The sixth wrong password in a row locks the account, and the address it came from,
-# for an hour; staff see and lift lockouts in the admin (Axes: access attempts).
+# The sixth wrong password for an account from one address locks that account from
+# that address, and only there, for an hour: guessing at `admin` from elsewhere never
+# locks the real admin out. An address with many failures across accounts (password
+# spraying) is locked for every account. Staff see and lift lockouts in the admin (Axes:
+# access attempts). Addresses are read as tracker.security.client_ip explains.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "6"))
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+if AXES_ADDRESS_FAILURE_LIMIT <= AXES_FAILURE_LIMIT:
+    raise ImproperlyConfigured("AXES_ADDRESS_FAILURE_LIMIT must be above AXES_FAILURE_LIMIT.")
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "tracker.security.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "tracker.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "tracker/locked_out.html"
 
@@ -236,8 +247,16 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # badges, being images, are embedded without frames
-# Behind a proxy that terminates TLS (trusted proxies): it says the scheme and host.
-if env_bool("BEHIND_PROXY", False):
+# Behind a proxy that terminates TLS: it says the scheme, the host and, from the
+# addresses in TRUSTED_PROXIES only, the client's address (X-Forwarded-For).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 # No inline script or style on any public page; the admin's few inline styles carry

@@ -90,3 +90,4 @@ urlpatterns = [
     path("badges/<slug:programme>/targets/<int:pk>.svg", badges.target_badge, name="target-badge"),
     *i18n_patterns(path("", include((public_patterns, "tracker")))),
 ]
+handler404 = views.not_found

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
-from django_tables2.export import ExportMixin, TableExport
 
 from tracker import charts, progress, revisions
 from tracker.filters import MilestoneFilter
@@ -30,26 +30,51 @@ from tracker.models import (
     Target,
     TargetAssessment,
 )
+from tracker.spreadsheets import SafeTableExport
 from tracker.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 
 DUE_SOON = dt.timedelta(days=90)
 # The dashboard shows the first few of a list; the milestones table has them all.
 DASHBOARD_LIST = 10
-EXPORT_FORMATS = ("csv", "xlsx", "json")
+# Rows a reader may ask a table page for (?per_page=); more is a download's job.
+MAX_PER_PAGE = 100
+
+
+def refused(message: str) -> HttpResponse:
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
 
 
 def export_or_none(request: HttpRequest, table, name: str) -> HttpResponse | None:
-    """The table as a download when ?_export=csv|xlsx|json asks for one."""
+    """The table as a download when ?_export=csv|xlsx|json asks for one; spreadsheets
+    are escaped so that no cell opens as a formula."""
     fmt = request.GET.get("_export")
     if fmt is None:
         return None
-    if fmt not in EXPORT_FORMATS:
-        return HttpResponse(
-            _("Downloads come as csv, xlsx or json."),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
-    return TableExport(fmt, table).response(filename=f"{name}.{fmt}")
+    if not SafeTableExport.is_valid_format(fmt):
+        return refused(_("Downloads come as csv, xlsx or json."))
+    return SafeTableExport(fmt, table).response(filename=f"{name}.{fmt}")
+
+
+def per_page_refused(request: HttpRequest) -> HttpResponse | None:
+    """A message instead of the page when ?per_page= is not a row count we serve."""
+    value = request.GET.get("per_page")
+    if value is None:
+        return None
+    try:
+        if 1 <= int(value) <= MAX_PER_PAGE:
+            return None
+    except ValueError:
+        pass
+    return refused(
+        _("per_page must be a whole number from 1 to %(most)d.") % {"most": MAX_PER_PAGE}
+    )
+
+
+class BoundedPagingMixin:
+    """Table pages answer an impossible or enormous ?per_page= with a message."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return per_page_refused(request) or super().dispatch(request, *args, **kwargs)
 
 
 def badge_context(request: HttpRequest, badge: str, alt: str) -> dict:
@@ -124,7 +149,7 @@ class ProgrammeListView(ListView):
         )
 
 
-class ProgrammeDetailView(ExportableDetailMixin, DetailView):
+class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
     """The dashboard: headline targets, projects, milestones due and overdue, updates."""
 
     export_name = "projects"
@@ -337,13 +362,8 @@ class MilestoneDetailView(DetailView):
         return context
 
 
-class MilestoneListView(ExportMixin, SingleTableMixin, FilterView):
+class MilestoneListView(BoundedPagingMixin, SingleTableMixin, FilterView):
     """Every milestone of a programme, filtered, sorted and paginated from the URL."""
-
-    export_formats = EXPORT_FORMATS
-
-    def get_export_filename(self, export_format):
-        return f"{self.programme.slug}-milestones.{export_format}"
 
     template_name = "tracker/milestone_list.html"
     table_class = MilestoneTable
@@ -372,8 +392,14 @@ class MilestoneListView(ExportMixin, SingleTableMixin, FilterView):
         context["programme"] = self.programme
         return context
 
+    def render_to_response(self, context, **kwargs):
+        # The download holds every filtered row, not only the page shown.
+        name = f"{self.programme.slug}-milestones"
+        exported = export_or_none(self.request, context["table"], name)
+        return exported or super().render_to_response(context, **kwargs)
 
-class SectorDetailView(ExportableDetailMixin, DetailView):
+
+class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
     template_name = "tracker/sector_detail.html"
 
     @property
@@ -455,3 +481,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     response.status_code = 200 if healthy else 503
     response["Cache-Control"] = "no-store"
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The API answers an unknown address in its own JSON, as it answers an unknown id."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not Found"}, status=404)
+    return defaults.page_not_found(request, exception)
