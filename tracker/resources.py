@@ -102,7 +102,8 @@ class NumberWidget(widgets.Widget):
         return int(number) if self.integer else number
 
     def render(self, value, obj=None, **kwargs):
-        return "" if value is None else str(value)
+        # A number stays a number in a spreadsheet.
+        return "" if value is None else value
 
 
 class ScopedForeignKeyWidget(widgets.ForeignKeyWidget):
