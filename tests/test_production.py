@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gzip
+import io
 import json
 import os
 import re
@@ -16,8 +17,9 @@ from urllib.request import Request, urlopen
 import pytest
 import time_machine
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
+from django.urls import reverse
 
 from tracker import factories
 from tracker.middleware import bump_content_version
@@ -37,6 +39,21 @@ REAL_REDIS = {
         "LOCATION": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     }
 }
+
+
+IMPORT_HEADER = (
+    "id,project,title_en,title_zh_hans,planned_on,forecast_on,completed_on,status,weight\n"
+)
+
+
+def post_import(client, content: bytes, name: str, fmt: str = "csv"):
+    """Preview a milestone file through the admin's import page, as a person would."""
+    url = reverse("admin:tracker_milestone_import")
+    choices = client.get(url).context["form"].fields["format"].choices
+    formats = {label.lower(): value for value, label in choices if value != ""}
+    upload = io.BytesIO(content)
+    upload.name = name
+    return client.post(url, {"import_file": upload, "format": formats[fmt], "resource": "0"})
 
 
 def production_env(**extra) -> dict:
@@ -159,7 +176,7 @@ def test_the_app_survives_its_database_connections_being_cut(live_server):
 
 
 @pytest.mark.page_cache
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the version moves when a change commits
 def test_public_pages_are_cached_and_never_stale(client, yizhuang, django_assert_max_num_queries):
     url = "/en/programmes/beijing-etown-ai/"
     first = client.get(url)
@@ -249,7 +266,7 @@ def test_each_language_is_cached_apart(client, yizhuang):
 
 
 @pytest.mark.page_cache
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_repeat_visit_gets_304(client, yizhuang):
     url = "/en/programmes/beijing-etown-ai/"
     first = client.get(url)
@@ -318,3 +335,76 @@ def test_gunicorn_serves_hashed_static_files_compressed_and_cached_for_ever(tmp_
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db(transaction=True)
+def test_a_page_asked_for_during_a_slow_save_is_fresh_once_the_save_commits(live_server, yizhuang):
+    """A reader who asks while a save is still running sees the old data (it is not yet
+    committed); once it commits, nobody is served that old page from the cache."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's test database is one connection shared")
+
+    def page() -> str:
+        with urlopen(f"{live_server.url}/en/programmes/beijing-etown-ai/") as response:  # noqa: S310
+            return response.read().decode()
+
+    assert "0 of 10 projects publicly identified" in page()
+    with transaction.atomic():
+        yizhuang.planned_project_count = 12
+        yizhuang._change_reason = "Test."
+        yizhuang.save()
+        # The save is slow to commit: meanwhile the page is asked for, from another
+        # connection, which still sees the committed data.
+        assert "0 of 10 projects publicly identified" in page()
+    assert "0 of 12 projects publicly identified" in page()
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db(transaction=True)  # the import really commits, or rolls back
+def test_an_import_preview_leaves_cached_pages_in_place(client, admin_user):
+    programme = factories.ProgrammeFactory(slug="hub")
+    factories.ProjectFactory(programme=programme, slug="mine")
+    url = "/en/programmes/hub/"
+    client.get(url)
+    assert client.get(url)["X-Cache"] == "hit"
+    client.force_login(admin_user)
+    rows = "".join(f",hub/mine,Imported {n},,2025-03-01,,,planned,1\n" for n in range(1, 31))
+    preview = post_import(client, (IMPORT_HEADER + rows).encode(), "m.csv")
+    assert "Imported 30" in preview.content.decode()
+    assert preview.context["confirm_form"] is not None
+    assert client.get(url)["X-Cache"] == "hit", "a preview saves nothing, and replaces nothing"
+
+    confirm = preview.context["confirm_form"]
+    client.post(
+        reverse("admin:tracker_milestone_process_import"),
+        {name: confirm[name].value() for name in confirm.fields},
+    )
+    assert client.get(url)["X-Cache"] == "miss", "a confirmed import replaces the page"
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_feeds_and_embed_codes_cached_for_one_host_are_not_served_to_another(
+    client, demo, settings
+):
+    settings.ALLOWED_HOSTS = ["tracker.example.org", "mirror.example.net"]
+    for url in (
+        "/en/programmes/demo-hub/updates.atom",
+        "/en/programmes/demo-hub/projects/city-brain/",
+    ):
+        first = client.get(url, headers={"host": "tracker.example.org"})
+        assert "http://tracker.example.org/" in first.content.decode()
+        assert client.get(url, headers={"host": "tracker.example.org"})["X-Cache"] == "hit"
+        other = client.get(url, headers={"host": "mirror.example.net"}).content.decode()
+        assert "http://mirror.example.net/" in other, url
+        assert "tracker.example.org" not in other, url
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_a_host_not_allowed_gets_400_and_no_cached_page(client, yizhuang):
+    client.get("/en/programmes/beijing-etown-ai/")
+    response = client.get("/en/programmes/beijing-etown-ai/", headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert "X-Cache" not in response
