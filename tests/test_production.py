@@ -1,5 +1,6 @@
 """Production settings, health checks, security headers and resilience."""
 
+import contextlib
 import datetime as dt
 import gzip
 import io
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import pytest
@@ -20,7 +22,9 @@ from django.core.cache import caches
 from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import reverse
+from gunicorn.ctl.client import ControlClient
 
+import tracker.cache
 from tracker import factories
 from tracker.middleware import bump_content_version
 from tracker.models import Programme
@@ -120,6 +124,21 @@ def test_pages_are_served_while_redis_is_down(client, yizhuang):
         response = client.get("/en/programmes/beijing-etown-ai/")
     assert response.status_code == 200
     assert "0 of 10 projects publicly identified" in response.content.decode()
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_with_redis_down_the_outage_is_logged_once_a_minute_not_per_request(
+    client, yizhuang, caplog, monkeypatch
+):
+    monkeypatch.setattr(tracker.cache, "outages", tracker.cache.OutageLog())
+    with override_settings(CACHES=DEAD_REDIS):
+        for _ in range(20):
+            response = client.get("/en/programmes/beijing-etown-ai/")
+            assert response.status_code == 200
+    warnings = [r for r in caplog.records if r.name == "tracker.cache"]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert "cache unavailable" in warnings[0].getMessage()
 
 
 def test_the_shared_cache_works_against_the_real_redis():
@@ -287,6 +306,42 @@ def test_a_cached_badge_stays_embeddable(client, demo):
     assert cached["Content-Type"].startswith("image/svg+xml")
 
 
+@contextlib.contextmanager
+def gunicorn(env: dict):
+    """A gunicorn of our own config on a free port, started and stopped; yields its
+    address once it answers, and the process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 (our own gunicorn and config)
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tracker.wsgi"],
+        cwd=ROOT,
+        env={"WEB_CONCURRENCY": "1", **env, "BIND": f"127.0.0.1:{port}"},
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("gunicorn did not start")
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def fetch(url: str, **headers) -> tuple[int, dict, bytes]:
+    """Status, headers and body, whatever the status."""
+    try:
+        with urlopen(Request(url, headers=headers)) as response:  # noqa: S310 (our own server)
+            return response.status, response.headers, response.read()
+    except HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
 def test_gunicorn_serves_hashed_static_files_compressed_and_cached_for_ever(tmp_path):
     env = production_env(
         STATIC_ROOT=str(tmp_path),
@@ -302,39 +357,68 @@ def test_gunicorn_serves_hashed_static_files_compressed_and_cached_for_ever(tmp_
     )
     hashed = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]["tracker/site.css"]
     assert hashed != "tracker/site.css"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(  # noqa: S603 (our own gunicorn and config)
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "tracker.wsgi"],
-        cwd=ROOT,
-        env={**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    with gunicorn(env) as (address, _):
+        status, headers, _body = fetch(f"{address}/static/{hashed}", **{"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip"
+        cache_control = headers["Cache-Control"]
+        assert "max-age=315360000" in cache_control and "immutable" in cache_control
+        _, headers, _body = fetch(f"{address}/static/tracker/site.css")
+        # The unhashed name may change meaning with the next release: kept briefly.
+        assert "immutable" not in headers["Cache-Control"]
+
+
+def test_with_the_database_down_uncached_pages_answer_503(tmp_path):
+    env = production_env(
+        STATIC_ROOT=str(tmp_path),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="CRITICAL",
+        # Nothing listens there: as with PostgreSQL stopped.
+        DATABASE_URL="postgres://tracker@127.0.0.1:1/tracker",
     )
-    try:
+    with gunicorn(env) as (address, _):
+        status, headers, body = fetch(f"{address}/en/programmes/")
+        assert status == 503
+        assert "Temporarily unavailable" in body.decode()
+        assert headers["Retry-After"] == "30"
+        status, _, body = fetch(f"{address}/zh-hans/programmes/")
+        assert status == 503 and "暂时无法访问" in body.decode()
+        status, headers, body = fetch(f"{address}/api/v1/programmes")
+        assert status == 503 and headers["Content-Type"] == "application/json"
+        assert "try again" in json.loads(body)["detail"]
+        status, _, body = fetch(f"{address}/healthz")
+        assert status == 503 and json.loads(body)["database"].startswith("error")
 
-        def fetch(path):
-            request = Request(  # noqa: S310 (our own server)
-                f"http://127.0.0.1:{port}/static/{path}", headers={"Accept-Encoding": "gzip"}
-            )
-            for _ in range(100):
-                try:
-                    return urlopen(request)  # noqa: S310
-                except OSError:
-                    time.sleep(0.1)
-            raise AssertionError("gunicorn did not start")
 
-        with fetch(hashed) as response:
-            assert response.headers["Content-Encoding"] == "gzip"
-            cache_control = response.headers["Cache-Control"]
-            assert "max-age=315360000" in cache_control and "immutable" in cache_control
-        with fetch("tracker/site.css") as response:
-            # The unhashed name may change meaning with the next release: kept briefly.
-            assert "immutable" not in response.headers["Cache-Control"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+def test_two_gunicorns_on_one_host_do_not_share_a_control_socket(tmp_path):
+    """gunicorn's control socket has one default path per user: a second instance would
+    take it over from the first. It is off, unless given a path of the instance's own."""
+    run, static = tmp_path / "run", tmp_path / "static"
+    run.mkdir()
+    static.mkdir()
+    env = production_env(
+        STATIC_ROOT=str(static),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="CRITICAL",
+        XDG_RUNTIME_DIR=str(run),
+        HOME=str(tmp_path),
+    )
+    own = tmp_path / "second.ctl"
+    with (
+        gunicorn(env) as (first, _),
+        gunicorn({**env, "GUNICORN_CONTROL_SOCKET": str(own)}) as (second, process),
+    ):
+        for address in (first, second):
+            status, _, body = fetch(f"{address}/robots.txt")
+            assert status == 200 and b"Disallow: /admin/" in body
+        assert list(run.iterdir()) == [], "no socket at the shared default path"
+        for _ in range(50):
+            if own.exists():
+                break
+            time.sleep(0.1)
+        with ControlClient(str(own), timeout=5) as control:
+            assert control.send_command("show", ["stats"])["pid"] == process.pid
 
 
 @pytest.mark.page_cache
