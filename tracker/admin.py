@@ -40,6 +40,7 @@ from tracker.models import (
 )
 from tracker.resources import MeasurementResource, MilestoneResource
 from tracker.scopes import programmes_for, projects_for, scope
+from tracker.uploads import BoundedImportMixin
 
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
@@ -365,8 +366,9 @@ class MeasurementInline(admin.TabularInline):
         return super().get_queryset(request).select_related("source")
 
 
-class ScopedImportExportMixin(ImportExportMixin):
-    """Imports and exports see only the person's own projects."""
+class ScopedImportExportMixin(BoundedImportMixin, ImportExportMixin):
+    """Imports and exports see only the person's own projects; uploads are bounded in
+    size, rows and cell length (tracker.uploads)."""
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
