@@ -444,6 +444,15 @@ def test_a_page_asked_for_during_a_slow_save_is_fresh_once_the_save_commits(live
     assert "0 of 12 projects publicly identified" in page()
 
 
+@pytest.mark.django_db(transaction=True)  # no transaction of the test's around this one
+def test_a_transaction_saving_many_records_moves_the_version_once(yizhuang):
+    with transaction.atomic():
+        for _ in range(5):
+            factories.MilestoneFactory(programme=yizhuang, project=None)
+        pending = [func for _, func, _ in connection.run_on_commit]
+    assert pending.count(bump_content_version) == 1
+
+
 @pytest.mark.page_cache
 @pytest.mark.django_db(transaction=True)  # the import really commits, or rolls back
 def test_an_import_preview_leaves_cached_pages_in_place(client, admin_user):

@@ -188,3 +188,31 @@ def test_confirming_a_preview_whose_file_is_gone_asks_for_it_again(staff, tmp_pa
     assert response.status_code == 200
     assert "The previewed file is gone: upload it again." in response.content.decode()
     assert not Milestone.objects.filter(title_en="Survey done").exists()
+
+
+def test_an_import_that_runs_too_long_is_stopped_and_saves_nothing(staff, settings, tmp_path):
+    settings.IMPORT_TIME_LIMIT_SECONDS = 0.2
+    content = (HEADER + "".join(row(f"Slow {n}") for n in range(300))).encode()
+    response = preview(staff, content, "slow.csv")
+    assert response.status_code == 302
+    page = staff.get(response.url).content.decode()
+    assert "The import was stopped after 0 seconds, at row" in page
+    assert "of 300, and nothing was saved: split the file into parts of about" in page
+    assert not Milestone.objects.filter(title_en__startswith="Slow").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_confirmed_import_that_runs_too_long_is_stopped_and_saves_nothing(
+    staff, settings, tmp_path
+):
+    content = (HEADER + "".join(row(f"Slow {n}") for n in range(30))).encode()
+    confirm = preview(staff, content, "slow.csv").context["confirm_form"]
+    settings.IMPORT_TIME_LIMIT_SECONDS = 0
+    response = staff.post(
+        reverse("admin:tracker_milestone_process_import"),
+        {name: confirm[name].value() for name in confirm.fields},
+        follow=True,
+    )
+    assert "The import was stopped after" in response.content.decode()
+    assert not Milestone.objects.filter(title_en__startswith="Slow").exists()
+    assert list(tmp_path.iterdir()) == []

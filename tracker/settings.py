@@ -101,8 +101,11 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # preview takes seconds, well inside gunicorn's timeout.
 IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(2 * 1024 * 1024)))
 IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(20 * 1024 * 1024)))
-IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "2000"))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "500"))
 IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "5000"))
+# An import (or its preview) running longer than this is stopped and rolled back, well
+# before gunicorn's timeout (GUNICORN_TIMEOUT, 30 s), with a message to split the file.
+IMPORT_TIME_LIMIT_SECONDS = float(os.environ.get("IMPORT_TIME_LIMIT_SECONDS", "20"))
 # Uploaded files go to a temporary file, of which no more than the largest accepted is
 # kept; other form data is held in memory up to 1 MB a request (a long progress update
 # is a few tens of kilobytes).

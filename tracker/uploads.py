@@ -4,8 +4,9 @@ A file is refused, with a message saying why, before it can cost much memory or 
 larger than IMPORT_MAX_FILE_BYTES (no more of it is even kept on disk); an XLSX that
 would unpack to more than IMPORT_MAX_UNPACKED_BYTES (checked on the zip's directory,
 before a spreadsheet reader sees it); more than IMPORT_MAX_ROWS rows; or a cell longer
-than IMPORT_MAX_CELL_CHARS characters. Within those bounds a preview, and the import
-after it, stay well inside the web server's timeout (see the README).
+than IMPORT_MAX_CELL_CHARS characters. A preview or import still running after
+IMPORT_TIME_LIMIT_SECONDS is stopped and rolled back, so that no request outlives the
+web server's timeout (see the README).
 
 Only CSV and XLSX are offered: the formats people save spreadsheets in, and the two
 read here with bounds of our own.
@@ -13,8 +14,11 @@ read here with bounds of our own.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
+import time
 import zipfile
 from collections.abc import Iterable, Sequence
 
@@ -212,14 +216,64 @@ def read_failure_message(error: Exception, input_format: str) -> str:
     }
 
 
+class ImportTooSlow(Exception):
+    """An import stopped at its time limit; everything it did is rolled back."""
+
+    def __init__(self, row: int, total: int, seconds: float):
+        super().__init__(row, total, seconds)
+        self.row, self.total, self.seconds = row, total, seconds
+
+    def message(self) -> str:
+        rows_per_part = max(1, int(self.row * 0.8))
+        return _(
+            "The import was stopped after %(seconds)s seconds, at row %(row)s of %(total)s, "
+            "and nothing was saved: split the file into parts of about %(part)s rows."
+        ) % {
+            "seconds": _count(round(self.seconds)),
+            "row": _count(self.row),
+            "total": _count(self.total),
+            "part": _count(rows_per_part),
+        }
+
+
+_timed_classes: dict[type, type] = {}
+
+
+def timed(resource_class: type) -> type:
+    """The resource, stopping its import once it has run IMPORT_TIME_LIMIT_SECONDS, so
+    that no preview or import outlives the web server's timeout (gunicorn's gthread
+    workers would let it run on, holding its transaction open)."""
+    if resource_class not in _timed_classes:
+
+        class Timed(resource_class):
+            def import_data(self, dataset, *args, **kwargs):
+                self._started = time.monotonic()
+                self._total_rows = len(dataset)
+                return super().import_data(dataset, *args, **kwargs)
+
+            def import_row(self, row, instance_loader, **kwargs):
+                elapsed = time.monotonic() - self._started
+                if elapsed > settings.IMPORT_TIME_LIMIT_SECONDS:
+                    raise ImportTooSlow(kwargs.get("row_number", 0), self._total_rows, elapsed)
+                return super().import_row(row, instance_loader, **kwargs)
+
+        Timed.__name__ = Timed.__qualname__ = resource_class.__name__
+        _timed_classes[resource_class] = Timed
+    return _timed_classes[resource_class]
+
+
 class BoundedImportMixin:
     """For a ModelAdmin with django-import-export's ImportMixin: the bounded formats and
-    form, readable messages, and no temporary file left behind by a refused preview."""
+    form, an import stopped at its time limit, readable messages, and no temporary file
+    left behind by a preview that cannot be confirmed."""
 
     import_form_class = BoundedImportForm
 
     def get_import_formats(self) -> list:
         return [f for f in IMPORT_FORMATS if f().can_import()]
+
+    def choose_import_resource_class(self, form, request):
+        return timed(super().choose_import_resource_class(form, request))
 
     def add_data_read_fail_error_to_form(self, form, e: Exception) -> None:
         formats = self.get_import_formats()
@@ -227,25 +281,41 @@ class BoundedImportMixin:
         title = formats[int(index)]().get_title().upper() if index not in (None, "") else ""
         form.add_error("import_file", read_failure_message(e, title))
 
+    def _remove_kept_file(self, name: str | None) -> None:
+        if name:
+            storage = self.get_tmp_storage_class()(
+                name=os.path.basename(name), **self.get_tmp_storage_class_kwargs()
+            )
+            with contextlib.suppress(FileNotFoundError):
+                storage.remove()
+
+    def _back_to_import(self, request: HttpRequest, message: str) -> HttpResponse:
+        messages.error(request, message)
+        url = "admin:{}_{}_import".format(*self.get_model_info())
+        return HttpResponseRedirect(reverse(url, current_app=self.admin_site.name))
+
     def import_action(self, request: HttpRequest, **kwargs) -> HttpResponse:
-        response = super().import_action(request, **kwargs)
+        try:
+            response = super().import_action(request, **kwargs)
+        except ImportTooSlow as error:
+            self._remove_kept_file(
+                getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+            )
+            return self._back_to_import(request, error.message())
         context = getattr(response, "context_data", None) or {}
-        name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
-        if name and context.get("confirm_form") is None:
+        if context.get("confirm_form") is None:
             # Nothing to confirm: the copy kept for the confirmation goes now.
-            storage = self.get_tmp_storage_class()(name=name, **self.get_tmp_storage_class_kwargs())
-            storage.remove()
+            self._remove_kept_file(
+                getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+            )
         return response
 
     def process_import(self, request: HttpRequest, **kwargs) -> HttpResponse:
         try:
             return super().process_import(request, **kwargs)
+        except ImportTooSlow as error:
+            self._remove_kept_file(request.POST.get("import_file_name"))
+            return self._back_to_import(request, error.message())
         except (FileNotFoundError, UploadRefused):
             # Confirmed twice, or on another server than the preview's.
-            messages.error(request, _("The previewed file is gone: upload it again."))
-            return HttpResponseRedirect(
-                reverse(
-                    "admin:{}_{}_import".format(*self.get_model_info()),
-                    current_app=self.admin_site.name,
-                )
-            )
+            return self._back_to_import(request, _("The previewed file is gone: upload it again."))
