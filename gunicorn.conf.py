@@ -28,3 +28,10 @@ access_log_format = (
 errorlog = "-"
 # Trust X-Forwarded-* only from the proxies named here (comma-separated addresses).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (for `gunicornc`) has one default path for every instance
+# run by the same user, so a second instance on a host takes it over from the first.
+# Off, unless GUNICORN_CONTROL_SOCKET names a path of this instance's own.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True

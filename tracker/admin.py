@@ -55,6 +55,7 @@ from tracker.resources import (
 )
 from tracker.scopes import programmes_for, projects_for, scope
 from tracker.spreadsheets import ADMIN_EXPORT_FORMATS
+from tracker.uploads import BoundedImportMixin
 
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
@@ -524,10 +525,11 @@ class MeasurementInline(admin.TabularInline):
         return super().get_queryset(request).select_related("source")
 
 
-class ScopedImportExportMixin(ImportExportMixin):
+class ScopedImportExportMixin(BoundedImportMixin, ImportExportMixin):
     """Imports and exports see only the person's own projects; an import carries one
-    reason for the whole file, and offers an empty template to fill in; exports are
-    escaped so that no cell opens as a formula (tracker.spreadsheets)."""
+    reason for the whole file, offers an empty template to fill in, and is bounded in
+    size, rows and cell length (tracker.uploads); exports are escaped so that no cell
+    opens as a formula (tracker.spreadsheets)."""
 
     import_form_class = ReasonImportForm
     confirm_form_class = ReasonConfirmImportForm

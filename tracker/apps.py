@@ -9,15 +9,16 @@ class TrackerConfig(AppConfig):
 
     def ready(self) -> None:
         # Any change to a record may change a public page: cached pages are keyed by a
-        # content version that every save and delete bumps (tracker.middleware).
+        # content version that a transaction saving or deleting anything bumps when it
+        # commits (tracker.middleware).
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from tracker.middleware import bump_content_version
+        from tracker.middleware import bump_on_commit
 
         for model in self.get_models():
-            post_save.connect(bump_content_version, sender=model, dispatch_uid=f"bump-{model}")
-            post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"del-{model}")
-        m2m_changed.connect(bump_content_version, dispatch_uid="bump-m2m")
+            post_save.connect(bump_on_commit, sender=model, dispatch_uid=f"bump-{model}")
+            post_delete.connect(bump_on_commit, sender=model, dispatch_uid=f"del-{model}")
+        m2m_changed.connect(bump_on_commit, dispatch_uid="bump-m2m")
 
 
 class TrackerAdminConfig(admin_apps.AdminConfig):

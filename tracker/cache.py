@@ -2,7 +2,10 @@
 write is skipped, so pages are served uncached instead of failing."""
 
 import logging
+import threading
+import time
 
+from django.conf import settings
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
@@ -26,6 +29,38 @@ class ReusedClient(RedisCacheClient):
         return client
 
 
+class OutageLog:
+    """Says once per interval (CACHE_ERROR_LOG_SECONDS) that the cache is down, with how
+    many calls failed since, instead of once per call: with Redis down, every request
+    would log several identical lines. One per process, as Django makes a cache object
+    per thread."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.last = float("-inf")
+        self.failed = 0
+
+    def failure(self, name: str, error: Exception) -> None:
+        interval = getattr(settings, "CACHE_ERROR_LOG_SECONDS", 60)
+        with self.lock:
+            self.failed += 1
+            now = time.monotonic()
+            if now - self.last < interval:
+                return
+            self.last, failed, self.failed = now, self.failed, 0
+        log.warning(
+            "cache unavailable (%s): %s; %d cache calls failed since the last report, "
+            "the next in %d s at the earliest",
+            name,
+            error,
+            failed,
+            interval,
+        )
+
+
+outages = OutageLog()
+
+
 class ForgivingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
@@ -35,7 +70,7 @@ class ForgivingRedisCache(RedisCache):
         try:
             return getattr(super(), name)(*args, **kwargs)
         except (RedisError, OSError) as error:
-            log.warning("cache unavailable (%s): %s", name, error)
+            outages.failure(name, error)
             return default
 
     def get(self, key, default=None, version=None):

@@ -1,10 +1,13 @@
 """Public pages cached per language in the shared cache, never stale.
 
-Every save or delete of a tracked record bumps one content version in the cache
-(tracker.apps); a cached page is stored with the version and the day it was rendered
-on, and is used only while both are current, so anything that changes what a page
-shows replaces it. Repeat visits get 304 from the ETag and Last-Modified headers. If
-the cache fails, pages are simply rendered (tracker.cache forgives Redis errors).
+Every transaction that saves or deletes a tracked record bumps one content version in
+the cache when it commits (tracker.apps), never before and never for a rollback; a
+cached page is stored with the version and the day it was rendered on, and is used
+only while both are current, so anything that changes what a page shows replaces it.
+Pages are kept per scheme and host as well as per language and address, since feeds
+and embed codes carry absolute links. Repeat visits get 304 from the ETag and
+Last-Modified headers. If the cache fails, pages are simply rendered (tracker.cache
+forgives Redis errors).
 """
 
 import datetime as dt
@@ -17,6 +20,8 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -42,8 +47,22 @@ def new_version() -> tuple[str, float]:
     return (f"{time.time_ns():x}", time.time())
 
 
-def bump_content_version(**kwargs) -> None:
+def bump_content_version() -> None:
+    """Move the content version now: every cached page is replaced on its next visit."""
     cache.set(VERSION_KEY, new_version(), timeout=None)
+
+
+def bump_on_commit(sender=None, using: str | None = None, **kwargs) -> None:
+    """Signal receiver: bump the version once the transaction holding this change
+    commits. Bumping before the commit would let a request made meanwhile cache the old
+    data under the new version; a rolled-back transaction (an import preview) changes
+    nothing, and bumps nothing. Many saves in one transaction bump once."""
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    if connection.in_atomic_block and any(
+        func is bump_content_version for _, func, _ in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(bump_content_version, using=connection.alias)
 
 
 class RecentPages:
@@ -94,7 +113,13 @@ class PublicPageCacheMiddleware:
         # The language the locale middleware will pick: from the address, or else from
         # the visitor's cookie or browser.
         lang = translation.get_language_from_request(request, check_path=True)
-        address = f"{lang}|{request.get_full_path()}"
+        try:
+            # Feeds, the sitemap and embed codes hold absolute links to the host asked
+            # for (checked against ALLOWED_HOSTS): a page is kept for its host only.
+            host = request.get_host()
+        except DisallowedHost:
+            return self.get_response(request)
+        address = f"{request.scheme}://{host}|{lang}|{request.get_full_path()}"
         key = "page:" + hashlib.sha256(address.encode()).hexdigest()[:32]
         version = cache.get(VERSION_KEY)
         if version is None:

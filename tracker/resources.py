@@ -21,12 +21,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
-from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.forms import ConfirmImportForm
 from import_export.resources import Diff
 
 from tracker import publishing
 from tracker.models import Measurement, Milestone, Project, Source, Target
 from tracker.scopes import scope
+from tracker.uploads import BoundedImportForm
 
 FORMATS_HELP = gettext_lazy(
     "Dates as YYYY-MM-DD (2026-03-31); numbers plain, without units or thousands "
@@ -36,7 +37,7 @@ FORMATS_HELP = gettext_lazy(
 )
 
 
-class ReasonImportForm(ImportForm):
+class ReasonImportForm(BoundedImportForm):
     reason = forms.CharField(
         label=gettext_lazy("Reason for these changes"),
         required=False,

@@ -107,6 +107,21 @@ AXES_LOCKOUT_TEMPLATE = "tracker/locked_out.html"
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Bounds on a file imported in the admin (tracker.uploads): its size, its size unpacked
+# (an XLSX is a zip archive), its rows and the characters in one cell. Within them a
+# preview takes seconds, well inside gunicorn's timeout.
+IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(2 * 1024 * 1024)))
+IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "500"))
+IMPORT_MAX_CELL_CHARS = int(os.environ.get("IMPORT_MAX_CELL_CHARS", "5000"))
+# An import (or its preview) running longer than this is stopped and rolled back, well
+# before gunicorn's timeout (GUNICORN_TIMEOUT, 30 s), with a message to split the file.
+IMPORT_TIME_LIMIT_SECONDS = float(os.environ.get("IMPORT_TIME_LIMIT_SECONDS", "20"))
+# Uploaded files go to a temporary file, of which no more than the largest accepted is
+# kept; other form data is held in memory up to 1 MB a request (a long progress update
+# is a few tens of kilobytes).
+FILE_UPLOAD_HANDLERS = ["tracker.uploads.BoundedUploadHandler"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 ROOT_URLCONF = "tracker.urls"
 WSGI_APPLICATION = "tracker.wsgi.application"
@@ -194,6 +209,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# With Redis down, one warning per process per this many seconds, not one per request.
+CACHE_ERROR_LOG_SECONDS = int(os.environ.get("CACHE_ERROR_LOG_SECONDS", "60"))
 
 # In development, static files are read from their folders as they change.
 WHITENOISE_AUTOREFRESH = DEBUG

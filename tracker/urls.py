@@ -7,6 +7,9 @@ from tracker import badges, feeds, views
 from tracker.api import api
 from tracker.sitemaps import SITEMAPS
 
+# A database outage answers 503 with a page that needs no database (tracker.errors).
+handler500 = "tracker.errors.server_error"
+
 public_patterns = [
     path("", views.home, name="home"),
     path("programmes/", views.ProgrammeListView.as_view(), name="programme-list"),
