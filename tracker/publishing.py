@@ -38,7 +38,7 @@ from tracker.models import (
     Project,
     Target,
 )
-from tracker.scopes import programmes_for, scope
+from tracker.scopes import scope
 
 REVIEWED_MODELS: tuple[type[models.Model], ...] = (
     Programme,
@@ -165,7 +165,31 @@ def can_publish(user, programme: Programme) -> bool:
         return True  # the system: loaders and commands run by the operator
     if not user.is_active:
         return False
-    return user.is_superuser or programme.managers.filter(pk=user.pk).exists()
+    return user.is_superuser or manages(user, programme.pk)
+
+
+def _remembered(user, key: tuple, ask) -> bool:
+    """A yes or no about `user`, asked once per request (an import asks it every row)."""
+    answers = user.__dict__.setdefault("_publishing_answers", {})
+    if key not in answers:
+        answers[key] = ask()
+    return answers[key]
+
+
+def manages(user, programme_id: int) -> bool:
+    return _remembered(
+        user,
+        ("manages", programme_id),
+        lambda: Programme.objects.filter(pk=programme_id, managers=user).exists(),
+    )
+
+
+def edits(user, project_id: int) -> bool:
+    return _remembered(
+        user,
+        ("edits", project_id),
+        lambda: Project.objects.filter(pk=project_id, editors=user).exists(),
+    )
 
 
 def publishes_directly(user, programme: Programme) -> bool:
@@ -185,17 +209,17 @@ def check_scope(user, obj: models.Model, live: models.Model | None, changed: Ite
         return
     model = type(obj)
     programme, project = owner_of(obj)
-    manages = programmes_for(user).filter(pk=programme.pk).exists()
+    is_manager = manages(user, programme.pk)
     if live is not None and not scope(model.objects.filter(pk=live.pk), user).exists():
         _refuse(_("This record is not in your projects."))
     if model is Programme:
-        if live is None or not manages:
+        if live is None or not is_manager:
             _refuse(_("Only a manager of the programme can change it."))
         return
     changed = set(changed)
     if live is not None and changed & set(OWNER_FIELDS.get(model, ())):
         _refuse(_("A record cannot be moved to another programme, project or target."))
-    if not manages:
+    if not is_manager:
         if project is None:
             _refuse(
                 _(
@@ -203,7 +227,7 @@ def check_scope(user, obj: models.Model, live: models.Model | None, changed: Ite
                     "programme: choose one of your projects."
                 )
             )
-        if not project.editors.filter(pk=user.pk).exists():
+        if not edits(user, project.pk):
             _refuse(_("This record is not in your projects."))
         if changed & set(MANAGER_FIELDS.get(model, ())) or (model is Project and live is None):
             _refuse(_("Only a manager of the programme can change this."))
@@ -299,7 +323,8 @@ def save_change(
         return None
     # Validate on a copy of the public record, so a pending change is one that can be
     # published as it stands.
-    candidate = model.objects.get(pk=live.pk) if live is not None else model()
+    # A new record is the instance itself, with the related records it already holds.
+    candidate = model.objects.get(pk=live.pk) if live is not None else instance
     many = _assign(candidate, values)
     check_scope(by, live if live is not None else candidate, live, values)
     if live is not None:

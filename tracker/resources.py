@@ -137,8 +137,18 @@ class ProjectWidget(ScopedForeignKeyWidget):
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
             return None
-        programme, _sep, slug = str(value).strip().partition("/")
-        found = self.get_queryset(value, row).filter(programme__slug=programme, slug=slug).first()
+        # A file names the same few projects on every row: look each up once.
+        known = self.__dict__.setdefault("known", {})
+        key = str(value).strip()
+        if key not in known:
+            programme, _sep, slug = key.partition("/")
+            known[key] = (
+                self.get_queryset(value, row)
+                .filter(programme__slug=programme, slug=slug)
+                .select_related("programme")
+                .first()
+            )
+        found = known[key]
         if found is None:
             raise ValueError(
                 _("No project “%(value)s” among yours: write it as programme/project.")
@@ -309,7 +319,8 @@ class MilestoneResource(ReviewedResource):
         export_order = fields
         skip_unchanged = True
         report_skipped = True
-        clean_model_instances = True
+        # publishing.save_change validates each row once; no second full_clean here.
+        clean_model_instances = False
 
     def get_queryset(self):
         return super().get_queryset().select_related("project__programme")
@@ -340,4 +351,5 @@ class MeasurementResource(ReviewedResource):
         export_order = fields
         skip_unchanged = True
         report_skipped = True
-        clean_model_instances = True
+        # publishing.save_change validates each row once; no second full_clean here.
+        clean_model_instances = False
