@@ -8,6 +8,7 @@ import itertools
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.db.models import Count, ForeignKey, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.text import format_lazy
@@ -17,7 +18,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
-from tracker import services
+from tracker import services, staff
 from tracker.formatting import format_money, format_number
 from tracker.forms import (
     EditableRowForm,
@@ -44,6 +45,10 @@ from tracker.scopes import programmes_for, projects_for, scope
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
 admin.site.index_title = _("Record progress")
+
+# Managers find staff here, by name and e-mail, to assign them (tracker.staff).
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), staff.StaffUserAdmin)
 
 
 SCOPED = (Programme, Project, Target, Milestone, Measurement, ProgressUpdate)
@@ -75,6 +80,9 @@ class ScopedMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.related_model in SCOPED:
             kwargs["queryset"] = scoped_choices(db_field.related_model, request.user)
+        elif db_field.related_model is get_user_model():
+            # Editors and managers are chosen among the staff the person may assign.
+            kwargs["queryset"] = staff.staff_users_for(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
