@@ -16,6 +16,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class TwoFactorLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
@@ -36,6 +38,13 @@ class TwoFactorLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
             devices = list(devices_for_user(user))
             if len(devices) == 1:
                 return devices[0]
+            # An app's code is all digits, a backup code has letters: the code says which
+            # device it is from, so nobody has to pick one from a list.
+            token = (self.cleaned_data.get("otp_token") or "").strip()
+            kind = TOTPDevice if token.isdigit() else StaticDevice
+            matching = [d for d in devices if isinstance(d, kind)]
+            if len(matching) == 1:
+                return matching[0]
         return device
 
     def clean(self):
