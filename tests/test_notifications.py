@@ -126,3 +126,18 @@ def test_first_approval_message_for_the_review_queue(team):
     assert message.to == ["editor@example.org"]
     assert "Contract signed." in message.body
     assert "第二位" in message.body
+
+
+def test_daily_digest_stays_and_is_in_the_readers_language(team):
+    import datetime as dt
+    import io
+
+    from django.core.management import call_command
+
+    project = team["update"].project
+    factories.MilestoneFactory(
+        project=project, programme=team["programme"], planned_on=dt.date(2020, 1, 1)
+    )
+    call_command("send_reminders", stdout=io.StringIO())
+    digest = next(m for m in mail.outbox if m.to == ["editor@example.org"])
+    assert "逾期里程碑" in digest.body

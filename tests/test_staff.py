@@ -227,3 +227,12 @@ def test_staff_choose_the_language_of_their_email(client, team):
     response = client.post(url, {"name": "Alice Chen", "language": "zh-hans"})
     assert response.status_code == 302
     assert StaffProfile.objects.get(user=team["alice"]).language == "zh-hans"
+
+
+def test_only_an_administrator_names_a_programmes_managers(client, team):
+    client.force_login(team["manager"])
+    page = client.get(reverse("admin:tracker_programme_change", args=[team["programme"].pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="managers"' not in html and "Mei Wang &lt;mgr@example.org&gt;" in html
+    assert 'name="requires_two_factor"' in html, "a manager may require two-factor"

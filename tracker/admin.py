@@ -257,6 +257,14 @@ class ProgrammeAdmin(TrackerAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(project_count=Count("projects"))
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            # Who manages a programme is given by an administrator; its managers staff
+            # its projects on "Staff and editors" (tracker.staff).
+            fields = (*fields, "managers")
+        return fields
+
     @admin.display(description=_("projects identified"), ordering="project_count")
     def projects_identified(self, obj: Programme) -> int:
         return obj.project_count
