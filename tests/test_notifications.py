@@ -141,3 +141,18 @@ def test_daily_digest_stays_and_is_in_the_readers_language(team):
     call_command("send_reminders", stdout=io.StringIO())
     digest = next(m for m in mail.outbox if m.to == ["editor@example.org"])
     assert "逾期里程碑" in digest.body
+
+
+def test_a_mail_server_that_is_down_does_not_undo_the_step(
+    team, settings, django_capture_on_commit_callbacks
+):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 8129, "timeout": 2},
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_submit(update=team["update"], by=team["editor"])
+    team["update"].refresh_from_db()
+    assert team["update"].state == ProgressUpdate.State.SUBMITTED

@@ -236,3 +236,24 @@ def test_only_an_administrator_names_a_programmes_managers(client, team):
     html = page.content.decode()
     assert 'name="managers"' not in html and "Mei Wang &lt;mgr@example.org&gt;" in html
     assert 'name="requires_two_factor"' in html, "a manager may require two-factor"
+
+
+@pytest.fixture
+def mail_server_down(settings):
+    # Nothing listens on this port (the project's own range on this machine).
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 8129, "timeout": 2},
+        }
+    }
+
+
+def test_invitation_with_the_mail_server_down_says_so(client, team, mail_server_down):
+    client.force_login(team["manager"])
+    response = invite(client, team, language="en")
+    assert response.status_code == 302
+    page = visible(client.get(response.url))
+    assert "could not be sent" in page
+    assert "Send the invitation again" in page, "the manager can try again later"
+    assert User.objects.filter(email="zhang.wei@example.org").exists()

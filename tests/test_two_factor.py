@@ -138,3 +138,18 @@ def test_staff_not_required_may_still_set_up_an_authenticator(client):
     assert client.get(reverse("admin:index")).status_code == 200
     page = client.get(reverse("admin:two-factor"))
     assert "Scan this QR code" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_password_alone_cannot_add_a_device_or_new_backup_codes(client, settings):
+    settings.OTP_REQUIRED_FOR_STAFF = True
+    user = staff("guarded")
+    backup_code(user)
+    client.force_login(user)  # the password, but not the code
+    for response in (
+        client.get(reverse("admin:two-factor")),
+        client.post(reverse("admin:two-factor"), {"action": "backup"}),
+    ):
+        assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert StaticDevice.objects.get(user=user).token_set.count() == 1

@@ -5,6 +5,8 @@ A manager sees of the user list only active staff who are not superusers, by nam
 e-mail, and can change nobody's permissions: inviting makes a new account in the
 "Project editor" group, and assigning touches only their own programme's projects."""
 
+import logging
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -30,6 +32,8 @@ from django.views.decorators.cache import never_cache
 
 from tracker.models import Programme, Project, StaffProfile
 from tracker.notifications import display_name, language_of, site_url
+
+log = logging.getLogger(__name__)
 
 EDITOR_GROUP = "Project editor"
 User = get_user_model()
@@ -171,7 +175,8 @@ def _render(template: str, context: dict) -> str:
 def invite_editor(
     *, programme: Programme, projects, name: str, email: str, language: str, by
 ) -> tuple:
-    """Make (or find) a staff account for `email`, put it on `projects`, and e-mail it.
+    """Make (or find) a staff account for `email` and put it on `projects`; the caller
+    then e-mails it (send_invitation).
 
     A new account gets an unusable password and the "Project editor" group; its owner
     sets a password through the one-time link. An existing account keeps its rights
@@ -184,9 +189,10 @@ def invite_editor(
     user = User.objects.filter(email__iexact=email).order_by("pk").first()
     created = user is None
     if user is None:
-        username = email.lower()
+        username, suffix = email.lower(), 1
         while User.objects.filter(username__iexact=username).exists():
-            username = f"{email.lower()}.{User.objects.count()}"
+            suffix += 1
+            username = f"{email.lower()}.{suffix}"
         user = User(username=username, email=email, first_name=name.strip(), is_staff=True)
         user.set_unusable_password()
         user.save()
@@ -202,8 +208,23 @@ def invite_editor(
         )
     for project in projects:
         assign_editor(project=project, user=user, by=by)
-    transaction.on_commit(lambda: send_invitation(user=user, by=by, projects=projects))
     return user, created
+
+
+def send_invitation_or_say(request: HttpRequest, *, user, projects) -> bool:
+    """Send the invitation; if the mail server fails, say so instead of an error page
+    (the account and its assignments are kept, and the page offers to send it again)."""
+    try:
+        send_invitation(user=user, by=request.user, projects=projects)
+    except OSError:
+        log.exception("Invitation to user %s not sent", user.pk)
+        messages.error(
+            request,
+            gettext("The e-mail to %(person)s could not be sent; try again later.")
+            % {"person": display_name(user)},
+        )
+        return False
+    return True
 
 
 def set_language(*, user, language: str) -> StaffProfile:
@@ -326,13 +347,15 @@ def programme_staff(request: HttpRequest, programme_id: int) -> HttpResponse:
             elif action == "unassign":
                 unassign_editor(project=project, user=user, by=by)
                 note = gettext("%(person)s no longer edits %(project)s.")
-            else:
-                send_invitation(user=user, by=by, projects=[project])
+            elif send_invitation_or_say(request, user=user, projects=[project]):
                 note = gettext("The invitation to %(person)s was sent again.")
+            else:
+                note = ""
         except StaffingError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, note % {"person": display_name(user), "project": project})
+            if note:
+                messages.success(request, note % {"person": display_name(user), "project": project})
         return redirect("admin:programme-staff", programme.pk)
 
     projects = list(
@@ -386,6 +409,8 @@ def invite(request: HttpRequest, programme_id: int) -> HttpResponse:
         except StaffingError as error:
             form.add_error("email", str(error))
         else:
+            if not send_invitation_or_say(request, user=user, projects=list(data["projects"])):
+                return redirect("admin:programme-staff", programme.pk)
             note = (
                 gettext("Invitation sent to %(person)s.")
                 if created

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -57,6 +58,10 @@ def spaced(key: str) -> str:
 def setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    if user_has_device(user) and not user.is_verified():
+        # Someone with a device changes nothing here before giving its code: a password
+        # alone must not be enough to add an app or make new backup codes.
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     app = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     context = {
