@@ -257,3 +257,13 @@ def test_invitation_with_the_mail_server_down_says_so(client, team, mail_server_
     assert "could not be sent" in page
     assert "Send the invitation again" in page, "the manager can try again later"
     assert User.objects.filter(email="zhang.wei@example.org").exists()
+
+
+def test_who_edits_what_shows_who_has_a_second_factor(client, team):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=team["manager"], name="app", confirmed=True)
+    client.force_login(team["manager"])
+    text = visible(client.get(reverse("admin:programme-staff", args=[team["programme"].pk])))
+    assert "Mei Wang <mgr@example.org> (uses two-factor)" in text
+    assert "Alice Chen <alice@example.org> (no two-factor yet)" in text

@@ -29,6 +29,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tracker.models import Programme, Project, StaffProfile
 from tracker.notifications import display_name, language_of, site_url
@@ -369,6 +370,14 @@ def programme_staff(request: HttpRequest, programme_id: int) -> HttpResponse:
         )
     )
     candidates = list(staff_users_for(by).order_by("first_name", "last_name", "email"))
+    managers = list(programme.managers.order_by("first_name", "email"))
+    # Who has a second factor: a manager asks those without one to set it up.
+    people = {u.pk for u in managers} | {u.pk for p in projects for u in p.editors.all()}
+    secured = set(
+        TOTPDevice.objects.filter(user__in=people, confirmed=True).values_list("user", flat=True)
+    )
+    for person in managers + [u for p in projects for u in p.editors.all()]:
+        person.has_second_factor = person.pk in secured
     rows = []
     for project in projects:
         editors = list(project.editors.all())
@@ -386,7 +395,7 @@ def programme_staff(request: HttpRequest, programme_id: int) -> HttpResponse:
             request,
             title=gettext("Who can edit what: %(programme)s") % {"programme": programme},
             programme=programme,
-            managers=programme.managers.order_by("first_name", "email"),
+            managers=managers,
             rows=rows,
         ),
     )

@@ -89,6 +89,7 @@ def test_manager_invites_an_editor_who_sets_a_password_and_sees_only_their_proje
     state = context.storage_state()
     shoot(chromium, site, state, f"/admin/staff/{programme.pk}/", "who-edits-what")
     shoot(chromium, site, state, f"/admin/staff/{programme.pk}/invite/", "invitation")
+    shoot(chromium, site, state, "/admin/two-factor/", "two-factor")
     context.close()
 
     (message,) = mail.outbox
