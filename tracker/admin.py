@@ -80,9 +80,6 @@ class ScopedMixin:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.related_model in SCOPED:
             kwargs["queryset"] = scoped_choices(db_field.related_model, request.user)
-        elif db_field.related_model is get_user_model():
-            # Editors and managers are chosen among the staff the person may assign.
-            kwargs["queryset"] = staff.staff_users_for(request.user)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
