@@ -58,3 +58,64 @@ def test_every_public_page_is_valid_html(client, yizhuang, demo, tmp_path):
     ]
     assert len(pages) >= 30
     assert not errors
+
+
+@pytest.mark.django_db
+def test_staffing_and_two_factor_pages_are_valid_html(client, tmp_path):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from tracker import factories
+    from tracker.staff import invitation_url
+
+    java = shutil.which("java")
+    require(java is not None, "no Java to run the Nu HTML checker")
+    require(VNU.exists(), "vnu-jar is not installed (npm ci)")
+    programme = factories.ProgrammeFactory()
+    project = factories.ProjectFactory(programme=programme)
+    manager = factories.UserFactory(is_staff=True, first_name="Mei")
+    manager.groups.add(Group.objects.get(name="Programme manager"))
+    programme.managers.add(manager)
+    invitee = factories.UserFactory(is_staff=True)
+    invitee.set_unusable_password()
+    invitee.save()
+    project.editors.add(invitee)
+    link = invitation_url(invitee).split("://", 1)[1].split("/", 1)[1]
+    client.force_login(manager)
+    pages = {}
+    for url in (
+        reverse("admin:programme-staff", args=[programme.pk]),
+        reverse("admin:invite", args=[programme.pk]),
+        reverse("admin:my-profile"),
+        reverse("admin:two-factor"),
+        "/" + link,
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        path = tmp_path / f"page{len(pages)}.html"
+        path.write_bytes(response.content)
+        pages[f"file:{path}"] = url
+    checked = subprocess.run(  # noqa: S603 (fixed arguments, our own files)
+        [
+            java,
+            "-jar",
+            str(VNU),
+            "--errors-only",
+            "--format",
+            "json",
+            *map(str, pages_of(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    messages = json.loads(checked.stderr or checked.stdout or '{"messages": []}')["messages"]
+    errors = [
+        (pages.get(m.get("url"), m.get("url")), m.get("lastLine"), m["message"]) for m in messages
+    ]
+    assert not errors
+
+
+def pages_of(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.html"))

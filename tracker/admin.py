@@ -9,6 +9,7 @@ import itertools
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, ForeignKey, Q, QuerySet
@@ -24,7 +25,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
-from tracker import publishing, services
+from tracker import publishing, services, staff
 from tracker.formatting import format_money, format_number
 from tracker.forms import (
     EditableRowForm,
@@ -60,6 +61,10 @@ from tracker.uploads import BoundedImportMixin
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
 admin.site.index_title = _("Record progress")
+
+# Managers find staff here, by name and e-mail, to assign them (tracker.staff).
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), staff.StaffUserAdmin)
 
 
 SCOPED = (Programme, Project, Target, Milestone, Measurement, ProgressUpdate)
@@ -408,6 +413,14 @@ class ProgrammeAdmin(PublishingMixin, TrackerAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(project_count=Count("projects"))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            # Who manages a programme is given by an administrator; its managers staff
+            # its projects on "Staff and editors" (tracker.staff).
+            fields = (*fields, "managers")
+        return fields
 
     @admin.display(description=_("projects identified"), ordering="project_count")
     def projects_identified(self, obj: Programme) -> int:

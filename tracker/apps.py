@@ -20,6 +20,15 @@ class TrackerConfig(AppConfig):
             post_delete.connect(bump_on_commit, sender=model, dispatch_uid=f"del-{model}")
         m2m_changed.connect(bump_on_commit, dispatch_uid="bump-m2m")
 
+        # Staff are named "Full Name <email>" wherever the admin shows a user (lists,
+        # pickers, history), not by a bare user name. Django's user model is kept (a
+        # custom one cannot be swapped in once migrated), so only its label changes.
+        from django.contrib.auth import get_user_model
+
+        from tracker.notifications import display_name
+
+        get_user_model().__str__ = display_name
+
 
 class TrackerAdminConfig(admin_apps.AdminConfig):
     """Django's admin, on the tracker's own site (a second factor at login)."""

@@ -227,6 +227,14 @@ class Programme(TrackedModel):
         default=False,
         help_text=_("Four eyes: a manager's own changes wait for another manager to publish them."),
     )
+    requires_two_factor = models.BooleanField(
+        _("staff must use two-factor authentication"),
+        default=False,
+        help_text=_(
+            "Its managers and editors must log in with a code from an authenticator app "
+            "or a backup code; those without one are asked to set one up."
+        ),
+    )
 
     history = HistoricalRecords(m2m_fields=[sources])
     objects = ProgrammeQuerySet.as_manager()
@@ -1280,6 +1288,31 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.sent_on}"
+
+
+class StaffProfile(models.Model):
+    """What the tracker keeps about a member of staff beyond Django's user: the language
+    they read e-mail in. Made at invitation, edited by the person on "My profile"."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
+    )
+    language = models.CharField(
+        _("language for e-mail"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.

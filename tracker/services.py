@@ -1,13 +1,14 @@
 """Writes that touch several records, shared by the admin and the commands."""
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracker import publishing
+from tracker import notifications, publishing
 from tracker.models import (
     DEMO_MODELS,
     ChangeRequest,
@@ -93,6 +94,9 @@ def update_submit(*, update: ProgressUpdate, by) -> ProgressUpdate:
     update._change_reason = "Submitted for review."
     update._history_user = by
     update.save()
+    transaction.on_commit(
+        partial(notifications.notify_update, update=update, event="submitted", actor=by)
+    )
     return update
 
 
@@ -109,6 +113,9 @@ def update_publish(*, update: ProgressUpdate, by) -> ProgressUpdate:
     update._change_reason = "Published."
     update._history_user = by
     update.save()
+    transaction.on_commit(
+        partial(notifications.notify_update, update=update, event="published", actor=by)
+    )
     return update
 
 
@@ -127,6 +134,9 @@ def update_return(*, update: ProgressUpdate, by, comment: str) -> ProgressUpdate
     update._change_reason = "Returned to the author."
     update._history_user = by
     update.save()
+    transaction.on_commit(
+        partial(notifications.notify_update, update=update, event="returned", actor=by)
+    )
     return update
 
 

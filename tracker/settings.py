@@ -222,6 +222,11 @@ LOGIN_URL = "admin:login"
 # give its code at login; in production a superuser cannot use the admin without one.
 OTP_REQUIRED_FOR_SUPERUSERS = env_bool("OTP_REQUIRED_FOR_SUPERUSERS", not DEBUG)
 OTP_TOTP_ISSUER = "Policy target tracker"
+# Require a second factor of every member of staff, not only of superusers (a programme
+# may also require it of its own managers and editors: Programme.requires_two_factor).
+OTP_REQUIRED_FOR_STAFF = env_bool("OTP_REQUIRED_FOR_STAFF", False)
+# Invitation links for new staff expire after this many seconds (default three days).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("INVITATION_TIMEOUT", str(3 * 24 * 3600)))
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -251,6 +256,8 @@ MAILERS = {
         },
     }
 }
+# The site's public address, for links in e-mail (invitations, workflow messages).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -4,7 +4,6 @@ Run it from cron every morning: a person gets at most one digest a day, however
 often it runs, and none when nothing waits for them.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.core.management.base import BaseCommand
@@ -14,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from tracker.models import Project, ReminderLog
+from tracker.notifications import language_of
 from tracker.services import work_for
 
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     # The log row is the lock: a second run the same day stops here.
                     ReminderLog.objects.create(user=user, sent_on=today, items=work["count"])
-                    with translation.override(settings.LANGUAGE_CODE):
+                    with translation.override(language_of(user)):
                         body = render_to_string(
                             "tracker/email/reminder.txt", {"user": user, "today": today, **work}
                         )
