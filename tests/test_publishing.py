@@ -542,3 +542,35 @@ def test_import_cannot_rewrite_another_targets_measurement(hub):
     assert f"No measurement with id {theirs.pk} among yours" in page_text(preview)
     theirs.refresh_from_db()
     assert (theirs.target, theirs.value) == (other_target, 7)
+
+
+def test_reviewers_and_author_are_emailed_at_each_step(hub, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    hub["manager"].email, hub["editor"].email = "manager@example.org", "editor@example.org"
+    hub["manager"].save()
+    hub["editor"].save()
+    editor = as_user(hub["editor"])
+    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
+    data = admin_form_data(editor.get(url))
+    data.update({"planned_on": "2026-12-31", "change_reason": "Late delivery."})
+    with django_capture_on_commit_callbacks(execute=True):
+        editor.post(url, data)
+    (sent,) = mail.outbox
+    assert sent.to == ["manager@example.org"]
+    assert "Late delivery." in sent.body and sent.alternatives, "text and HTML"
+    change = ChangeRequest.objects.get()
+    review = reverse("admin:tracker_changerequest_change", args=[change.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(hub["manager"]).post(review, {"_return": "1", "review_comment": "Which letter?"})
+    assert mail.outbox[-1].to == ["editor@example.org"]
+    assert "Which letter?" in mail.outbox[-1].body
+    data["change_reason"] = "Late delivery, says the contractor's letter of 3 March."
+    with django_capture_on_commit_callbacks(execute=True):
+        editor.post(url, data)
+    change = ChangeRequest.objects.get(state="pending")
+    review = reverse("admin:tracker_changerequest_change", args=[change.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(hub["manager"]).post(review, {"_publish": "1"})
+    assert mail.outbox[-1].to == ["editor@example.org"]
+    assert len(mail.outbox) == 4

@@ -25,7 +25,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
-from tracker import publishing, services, staff
+from tracker import notifications, publishing, services, staff
 from tracker.formatting import format_money, format_number
 from tracker.forms import (
     EditableRowForm,
@@ -924,7 +924,4 @@ class ChangeRequestAdmin(admin.ModelAdmin):
 
 def person(user) -> str:
     """A person as colleagues know them: full name and e-mail, else the login name."""
-    if user is None:
-        return gettext("the system")
-    name = user.get_full_name() or user.get_username()
-    return f"{name} <{user.email}>" if user.email else name
+    return gettext("the system") if user is None else notifications.display_name(user)

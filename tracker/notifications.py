@@ -120,23 +120,61 @@ def send_workflow_mail(
 
 
 def notify_update(*, update, event: str, actor) -> int:
-    """Tell whoever acts next on a progress update: its programme's reviewers when it is
-    submitted, its author when it is returned or published."""
+    """Tell whoever acts next on a progress update."""
+    return notify(
+        event=event,
+        programme=update.programme,
+        author=update.author,
+        title=update.title,
+        path=reverse("admin:tracker_progressupdate_change", args=[update.pk]),
+        actor=actor,
+        comment=update.review_comment if event == "returned" else "",
+    )
+
+
+def notify_change(*, change, event: str, actor) -> int:
+    """Tell whoever acts next on a change to the public record."""
+    return notify(
+        event=event,
+        programme=change.programme,
+        author=change.author,
+        title=change.subject,
+        path=reverse("admin:tracker_changerequest_change", args=[change.pk]),
+        actor=actor,
+        comment=change.review_comment if event == "returned" else "",
+        reason=change.reason,
+    )
+
+
+def notify(
+    *,
+    event: str,
+    programme,
+    author,
+    title: str,
+    path: str,
+    actor,
+    comment: str = "",
+    reason: str = "",
+) -> int:
+    """The programme's reviewers when something is submitted; its author when it is
+    returned or published."""
     if event == "submitted":
-        recipients = list(reviewers_of(update.programme))
+        recipients = list(reviewers_of(programme))
     else:
-        recipients = [update.author] if update.author else []
+        recipients = [author] if author else []
     try:
         return send_workflow_mail(
             event=event,
             recipients=recipients,
-            item_title=update.title,
-            item_url=site_url(reverse("admin:tracker_progressupdate_change", args=[update.pk])),
+            item_title=title,
+            item_url=site_url(path),
             actor=actor,
-            comment=update.review_comment if event == "returned" else "",
+            comment=comment,
+            reason=reason,
         )
     except OSError:
         # The step is saved: a mail server that is down must not turn it into an error
-        # page. The daily digest lists the update again.
-        log.exception("Workflow mail for update %s (%s) not sent", update.pk, event)
+        # page. The daily digest lists it again.
+        log.exception("Workflow mail for %s (%s) not sent", path, event)
         return 0

@@ -15,6 +15,7 @@ Values travel as text per field (`Field.value_to_string`, read back with
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.translator import NotRegistered, translator
 
+from tracker import notifications
 from tracker.formatting import format_number
 from tracker.models import (
     ChangeRequest,
@@ -365,7 +367,15 @@ def save_change(
             author=by,
         ).delete()
     change.save()
+    _tell(change, "submitted", by)
     return change
+
+
+def _tell(change: ChangeRequest, event: str, actor) -> None:
+    """E-mail whoever acts next, once the step is committed."""
+    transaction.on_commit(
+        functools.partial(notifications.notify_change, change=change, event=event, actor=actor)
+    )
 
 
 def _m2m_names(model: type[models.Model]) -> set[str]:
@@ -426,6 +436,7 @@ def publish(*, change: ChangeRequest, by) -> ChangeRequest:
         obj = model()
     many = _assign(obj, change.values)
     _write(obj, many, reason=change.reason, author=change.author)
+    _tell(change, "published", by)
     return _published(change, obj, by)
 
 
@@ -443,6 +454,7 @@ def return_change(*, change: ChangeRequest, by, comment: str) -> ChangeRequest:
     change.reviewer = by
     change.reviewed_at = timezone.now()
     change.save()
+    _tell(change, "returned", by)
     return change
 
 
