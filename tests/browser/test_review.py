@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 
-from tests.browser.conftest import browser_page
+from tests.browser.conftest import browser_page, ensure_roles
 from tracker import factories
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())) / "tracker-screenshots"
 
 
@@ -24,6 +24,7 @@ def phone(chromium):
 
 @pytest.fixture
 def staff():
+    ensure_roles()
     programme = factories.ProgrammeFactory(slug="hub", name_en="Hub", name_zh_hans="枢纽")
     project = factories.ProjectFactory(programme=programme, slug="mine", name_en="My project")
     milestone = factories.MilestoneFactory(

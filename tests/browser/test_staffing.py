@@ -1,16 +1,16 @@
 """A programme manager staffs a project in a real Chromium, with no superuser anywhere:
 invites an editor, the e-mailed link sets a password, the editor sees only their project."""
 
-import importlib
 import os
 import re
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core import mail
 
+from tests.browser.conftest import ensure_roles
 from tracker import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,21 +18,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a long pass phrase 42"
 # Screenshots for a person to look at: SCREENSHOTS=/some/folder keeps them.
 SHOTS = os.environ.get("SCREENSHOTS")
-
-
-def ensure_roles() -> None:
-    """The two roles, as migration 0004 makes them: an earlier test with a live server
-    may have emptied the database (and its migrated groups) after itself."""
-    roles = importlib.import_module("tracker.migrations.0004_roles")
-    for name, rights in roles.ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        codenames = [f"{action}_{model}" for model, actions in rights.items() for action in actions]
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="tracker",
-                codename__in=codenames + roles.EXTRA.get(name, []),
-            )
-        )
 
 
 def log_in(page, site: str, username: str, password: str) -> None:

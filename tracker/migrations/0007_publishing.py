@@ -6,6 +6,10 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 
+# Both roles read the review queue; managers act on it (publishing.can_publish).
+REVIEW_RIGHTS = ["view_changerequest", "change_changerequest"]
+
+
 def review_rights(apps, schema_editor):
     """Both roles read the review queue (editors their own changes); managers act on it."""
     for config in apps.get_app_configs():
@@ -16,7 +20,7 @@ def review_rights(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     rights = Permission.objects.filter(
         content_type__app_label="tracker",
-        codename__in=["view_changerequest", "change_changerequest"],
+        codename__in=REVIEW_RIGHTS,
     )
     for group in Group.objects.filter(name__in=["Project editor", "Programme manager"]):
         group.permissions.add(*rights)

@@ -36,6 +36,7 @@ from tracker.models import (
     ProgressUpdate,
     Project,
     Sector,
+    Source,
     Target,
 )
 
@@ -128,12 +129,17 @@ def build(sizes: dict, prefix: str) -> None:
         targets = Target.objects.bulk_create(targets, batch_size=5000)
         project_targets = [t for t in targets if t.project_id]
         per_target = sizes["measurements"] // len(project_targets)
+        # Every published figure has its source.
+        source = Source.objects.create(
+            title_en="Bench report", publisher_en="Bench", kind="official", is_demo=True
+        )
         Measurement.objects.bulk_create(
             (
                 Measurement(
                     target=t,
                     as_of=start + dt.timedelta(days=7 * n),
                     value=Decimal(rng.randint(0, 1_000_000) * (n + 1)),
+                    source=source,
                     is_demo=True,
                 )
                 for t in project_targets
