@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from tests.admin_forms import admin_form_data, list_rows
 from tests.test_pages import page_text
 from tracker import factories
-from tracker.models import ChangeRequest, Measurement, Milestone, ProgressUpdate
+from tracker.models import ChangeRequest, Measurement, Milestone, ProgressUpdate, Source
 
 
 @pytest.fixture
@@ -574,3 +574,91 @@ def test_reviewers_and_author_are_emailed_at_each_step(hub, django_capture_on_co
         as_user(hub["manager"]).post(review, {"_publish": "1"})
     assert mail.outbox[-1].to == ["editor@example.org"]
     assert len(mail.outbox) == 4
+
+
+# Found by the attack review
+
+
+def test_history_revert_form_writes_nothing(hub):
+    beijing = factories.ProgrammeFactory(slug="beijing")
+    cited = factories.SourceFactory(title_en="Real source")
+    beijing.sources.add(cited)
+    editor = as_user(hub["editor"])
+    record = cited.history.first()
+    url = reverse("admin:tracker_source_simple_history", args=[cited.pk, record.history_id])
+    data = {"title_en": "Phishing", "kind": "press", "publisher_en": "x", "language": "en"}
+    assert editor.post(url, data).status_code == 403
+    cited.refresh_from_db()
+    assert cited.title_en == "Real source"
+
+
+def test_editor_proposes_a_new_target_for_their_project(hub):
+    editor = as_user(hub["editor"])
+    url = reverse("admin:tracker_target_add")
+    data = admin_form_data(editor.get(url))
+    data.update(
+        {
+            "project": hub["project"].pk,
+            "title_en": "Jobs created",
+            "kind": "count",
+            "comparator": "at_least",
+            "target_value": "100",
+            "due_on": "2027-12-31",
+            "rollup": "none",
+        }
+    )
+    assert editor.post(url, data).status_code == 302
+    change = ChangeRequest.objects.get()
+    assert (change.state, change.is_addition) == ("pending", True)
+    data["rollup"] = "sum"
+    refused = editor.post(url, data)
+    assert refused.status_code == 200
+    assert "can roll up projects" in page_text(refused)
+
+
+def test_source_cited_as_a_reported_equivalent_is_the_citing_managers(hub):
+    beijing = factories.ProgrammeFactory(slug="beijing")
+    cited = factories.SourceFactory(title_en="Dollar report")
+    factories.TargetFactory(
+        programme=beijing,
+        project=None,
+        reported_equivalent_value=7,
+        reported_equivalent_currency="USD",
+        reported_equivalent_source=cited,
+    )
+    editor = as_user(hub["editor"])
+    url = reverse("admin:tracker_source_change", args=[cited.pk])
+    assert editor.post(url, {"title_en": "Changed", "kind": "press"}).status_code == 403
+    assert cited in Source.objects.published()
+
+
+def test_four_eyes_applies_to_progress_updates(hub):
+    programme = hub["programme"]
+    programme.requires_second_approval = True
+    programme.save()
+    update = factories.ProgressUpdateFactory(
+        programme=programme,
+        project=hub["project"],
+        author=hub["manager"],
+        state="submitted",
+        published_at=None,
+    )
+    from tracker import services
+
+    with pytest.raises(services.WorkflowError, match="second manager"):
+        services.update_publish(update=update, by=hub["manager"])
+
+
+def test_forged_format_in_the_import_confirmation_is_answered_with_a_message(hub):
+    manager = as_user(hub["manager"])
+    preview = upload(
+        manager, "milestone", MILESTONE_HEADER + ",hub/mine,New,2026-01-01,planned,1\n"
+    )
+    form = preview.context["confirm_form"]
+    data = {name: form[name].value() for name in form.fields}
+    for forged in ("x", "99"):
+        response = manager.post(
+            reverse("admin:tracker_milestone_process_import"), {**data, "format": forged}
+        )
+        assert response.status_code in (200, 302, 400)
+    assert not Milestone.objects.filter(title_en="New").exists()

@@ -120,6 +120,10 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._in_scope_or_404(request, object_id)
+        if request.method != "GET":
+            # Reverting would write around the publishing path, the scope and the rules
+            # for shared records: an old version is read here, and changed on the form.
+            raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
@@ -294,6 +298,7 @@ def citing_programmes(source: Source) -> set[int]:
         Q(sources=source)
         | Q(projects__sources=source)
         | Q(targets__sources=source)
+        | Q(targets__reported_equivalent_source=source)
         | Q(targets__measurements__source=source)
         | Q(milestones__evidence=source)
         | Q(updates__sources=source, updates__state=ProgressUpdate.State.PUBLISHED)

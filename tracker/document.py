@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
+from tracker import publishing
 from tracker.models import (
     Measurement,
     Milestone,
@@ -264,8 +265,13 @@ def _save(obj, where: str):
         obj.full_clean()
     except ValidationError as error:
         raise DocumentError(f"{where}: {error.messages}") from error
-    obj._change_reason = "Imported from a programme document."
+    reason = "Imported from a programme document."
     obj.is_demo = _DEMO.get()
+    if type(obj) in publishing.REVIEWED_MODELS:
+        # The public record: through the one write path, published by the operator.
+        publishing.save_change(instance=obj, by=None, reason=reason, via="command")
+        return obj
+    obj._change_reason = reason
     obj.save()
     return obj
 

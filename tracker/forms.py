@@ -108,6 +108,18 @@ class TrackerForm(StaleCheckedForm):
             )
         return cleaned
 
+    def _post_clean(self):
+        super()._post_clean()
+        # Say here, next to the form, what the publishing path would refuse on saving.
+        user = getattr(self, "current_user", None)
+        if user is None or self.errors or self._meta.model not in publishing.REVIEWED_MODELS:
+            return
+        names = {field.name for field in publishing.m2m_fields(self._meta.model)}
+        m2m = {n: self.cleaned_data[n] for n in self.changed_data if n in names}
+        reason = publishing.refusal(instance=self.instance, by=user, m2m=m2m)
+        if reason:
+            self.add_error(None, reason)
+
 
 class ProjectPartForm(TrackerForm):
     """A target, milestone or update: the programme follows from the project."""

@@ -92,6 +92,7 @@ class SourceQuerySet(models.QuerySet):
             Q(programme__isnull=False)
             | Q(project__isnull=False)
             | Q(target__isnull=False)
+            | Q(reported_equivalents__isnull=False)
             | Q(measurements__isnull=False)
             | Q(milestones__isnull=False)
             | Q(progressupdate__state="published")
@@ -681,7 +682,7 @@ class Target(ProjectPart, TrackedModel):
         Source,
         verbose_name=_("source of the reported equivalent"),
         on_delete=models.PROTECT,
-        related_name="+",
+        related_name="reported_equivalents",
         null=True,
         blank=True,
     )

@@ -205,11 +205,20 @@ def _refuse(message: str) -> None:
     raise PermissionDenied(message)
 
 
-def check_scope(user, obj: models.Model, live: models.Model | None, changed: Iterable[str]) -> None:
+def check_scope(
+    user, obj: models.Model, live: models.Model | None, values: Mapping[str, Any]
+) -> None:
     """Refuse a change outside the person's scope, with the reason in words."""
     if user is None or user.is_superuser:
         return
     model = type(obj)
+    if live is None:
+        # A new record carries every field: a manager's field counts as set only when
+        # it differs from the default.
+        defaults = snapshot(model(), with_m2m=False)
+        changed = {name for name, text in values.items() if defaults.get(name, []) != text}
+    else:
+        changed = set(values)
     programme, project = owner_of(obj)
     is_manager = manages(user, programme.pk)
     if live is not None and not scope(model.objects.filter(pk=live.pk), user).exists():
@@ -218,7 +227,6 @@ def check_scope(user, obj: models.Model, live: models.Model | None, changed: Ite
         if live is None or not is_manager:
             _refuse(_("Only a manager of the programme can change it."))
         return
-    changed = set(changed)
     if live is not None and changed & set(OWNER_FIELDS.get(model, ())):
         _refuse(_("A record cannot be moved to another programme, project or target."))
     if not is_manager:
@@ -313,14 +321,7 @@ def save_change(
                 code="stale",
             )
     before = snapshot(live) if live is not None else {}
-    proposed = snapshot(instance, with_m2m=False)
-    for name, related in (m2m or {}).items():
-        proposed[name] = sorted(item.pk for item in related)
-    values = {
-        name: text
-        for name, text in proposed.items()
-        if before.get(name, None) != text or name not in before
-    }
+    values = changed_values(instance, before, m2m)
     if live is not None and not values:
         return None
     # Validate on a copy of the public record, so a pending change is one that can be
@@ -378,6 +379,31 @@ def _tell(change: ChangeRequest, event: str, actor) -> None:
     )
 
 
+def changed_values(
+    instance: models.Model, before: Mapping[str, Any], m2m: Mapping[str, Iterable] | None
+) -> dict[str, Any]:
+    """What `instance` (and its many-to-many values) changes of the record `before`."""
+    proposed = snapshot(instance, with_m2m=False)
+    for name, related in (m2m or {}).items():
+        proposed[name] = sorted(item.pk for item in related)
+    return {
+        name: text for name, text in proposed.items() if name not in before or before[name] != text
+    }
+
+
+def refusal(*, instance: models.Model, by, m2m: Mapping[str, Iterable] | None = None) -> str:
+    """Why `by` may not make this change ("" if they may): what save_change would refuse,
+    for a form to say next to the fields before anything is saved."""
+    model = type(instance)
+    live = model.objects.filter(pk=instance.pk).first() if instance.pk else None
+    values = changed_values(instance, snapshot(live) if live is not None else {}, m2m)
+    try:
+        check_scope(by, live if live is not None else instance, live, values)
+    except PermissionDenied as error:
+        return str(error)
+    return ""
+
+
 def _m2m_names(model: type[models.Model]) -> set[str]:
     return {field.name for field in m2m_fields(model)}
 
@@ -422,6 +448,14 @@ def publish(*, change: ChangeRequest, by) -> ChangeRequest:
     model = change.content_type.model_class()
     if change.object_id:
         obj = model.objects.select_for_update(of=("self",)).order_by().get(pk=change.object_id)
+        programme, project = owner_of(obj)
+        if (programme.pk, project.pk if project else None) != (
+            change.programme_id,
+            change.project_id,
+        ):
+            raise ValidationError(
+                _("This record has moved since the change was sent: return the change.")
+            )
         moved = conflicts(change, obj)
         if moved:
             labels = ", ".join(field_label(model, name) for name in moved)

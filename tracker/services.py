@@ -106,6 +106,10 @@ def update_publish(*, update: ProgressUpdate, by) -> ProgressUpdate:
         raise WorkflowError(_("Only a manager of this programme can publish its updates."))
     if update.state != ProgressUpdate.State.SUBMITTED:
         raise WorkflowError(_("Only an update submitted for review can be published."))
+    if by == update.author and update.programme.requires_second_approval:
+        raise WorkflowError(
+            _("This programme asks for a second manager: someone else must publish it.")
+        )
     now = timezone.now()
     update.state = ProgressUpdate.State.PUBLISHED
     update.published_at = update.reviewed_at = now

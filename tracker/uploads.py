@@ -316,6 +316,9 @@ class BoundedImportMixin:
         except ImportTooSlow as error:
             self._remove_kept_file(request.POST.get("import_file_name"))
             return self._back_to_import(request, error.message())
+        except (ValueError, IndexError, KeyError):
+            # A confirm form whose format was altered on its way back.
+            return self._back_to_import(request, _("Choose the file's format and upload it again."))
         except (FileNotFoundError, UploadRefused):
             # Confirmed twice, or on another server than the preview's.
             return self._back_to_import(request, _("The previewed file is gone: upload it again."))
