@@ -56,6 +56,15 @@ def as_user(user) -> Client:
     return client
 
 
+def edit_milestone(hub, who: str = "editor", **changes):
+    """Post the milestone's admin form as `who` with `changes`; the client, address,
+    posted data and response."""
+    client = as_user(hub[who])
+    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
+    data = {**admin_form_data(client.get(url)), **changes}
+    return client, url, data, client.post(url, data)
+
+
 def public_record(hub) -> str:
     """Everything the public can read about the programme: pages, API, feeds, calendar,
     badges and downloads, as one text."""
@@ -180,11 +189,9 @@ def test_editors_moved_date_shows_with_its_reason_once_published(hub):
 
 
 def test_a_second_save_by_the_editor_replaces_their_pending_change(hub):
-    editor = as_user(hub["editor"])
-    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
-    data = admin_form_data(editor.get(url))
-    data.update({"planned_on": "2026-12-31", "change_reason": "Late."})
-    editor.post(url, data)
+    editor, url, data, response = edit_milestone(
+        hub, "editor", planned_on="2026-12-31", change_reason="Late."
+    )
     data.update({"planned_on": "2027-01-31", "change_reason": "Later still."})
     editor.post(url, data)
     change = ChangeRequest.objects.get(state="pending")
@@ -192,11 +199,9 @@ def test_a_second_save_by_the_editor_replaces_their_pending_change(hub):
 
 
 def test_returned_change_leaves_the_record_and_tells_the_author_why(hub):
-    editor = as_user(hub["editor"])
-    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
-    data = admin_form_data(editor.get(url))
-    data.update({"planned_on": "2026-12-31", "change_reason": "Late."})
-    editor.post(url, data)
+    editor, url, data, response = edit_milestone(
+        hub, "editor", planned_on="2026-12-31", change_reason="Late."
+    )
     change = ChangeRequest.objects.get()
     review = reverse("admin:tracker_changerequest_change", args=[change.pk])
     manager = as_user(hub["manager"])
@@ -211,11 +216,9 @@ def test_returned_change_leaves_the_record_and_tells_the_author_why(hub):
 
 
 def test_editor_cannot_publish_their_own_change(hub):
-    editor = as_user(hub["editor"])
-    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
-    data = admin_form_data(editor.get(url))
-    data.update({"planned_on": "2026-12-31", "change_reason": "Late."})
-    editor.post(url, data)
+    editor, url, data, response = edit_milestone(
+        hub, "editor", planned_on="2026-12-31", change_reason="Late."
+    )
     change = ChangeRequest.objects.get()
     review = reverse("admin:tracker_changerequest_change", args=[change.pk])
     assert "Publish" not in page_text(editor.get(review))
@@ -227,11 +230,10 @@ def test_editor_cannot_publish_their_own_change(hub):
 
 
 def test_managers_own_change_is_published_at_once_and_kept_in_the_record(hub):
-    manager = as_user(hub["manager"])
-    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
-    data = admin_form_data(manager.get(url))
-    data.update({"planned_on": "2026-09-30", "change_reason": "Agreed with the contractor."})
-    assert manager.post(url, data).status_code == 302
+    manager, url, data, response = edit_milestone(
+        hub, "manager", planned_on="2026-09-30", change_reason="Agreed with the contractor."
+    )
+    assert response.status_code == 302
     hub["milestone"].refresh_from_db()
     assert hub["milestone"].planned_on == dt.date(2026, 9, 30)
     change = ChangeRequest.objects.get()
@@ -250,11 +252,9 @@ def test_four_eyes_programme_needs_a_second_manager(hub):
     second = factories.UserFactory(username="second", is_staff=True)
     second.groups.add(Group.objects.get(name="Programme manager"))
     programme.managers.add(second)
-    manager = as_user(hub["manager"])
-    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
-    data = admin_form_data(manager.get(url))
-    data.update({"planned_on": "2026-09-30", "change_reason": "Agreed."})
-    manager.post(url, data)
+    manager, url, data, response = edit_milestone(
+        hub, "manager", planned_on="2026-09-30", change_reason="Agreed."
+    )
     change = ChangeRequest.objects.get()
     assert change.state == "pending"
     review = reverse("admin:tracker_changerequest_change", args=[change.pk])
@@ -266,11 +266,9 @@ def test_four_eyes_programme_needs_a_second_manager(hub):
 
 
 def test_change_to_a_record_that_moved_since_is_not_published_over_it(hub):
-    editor = as_user(hub["editor"])
-    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
-    data = admin_form_data(editor.get(url))
-    data.update({"planned_on": "2026-12-31", "change_reason": "Late."})
-    editor.post(url, data)
+    editor, url, data, response = edit_milestone(
+        hub, "editor", planned_on="2026-12-31", change_reason="Late."
+    )
     stale = ChangeRequest.objects.get()
     manager = as_user(hub["manager"])
     data = admin_form_data(manager.get(url))
@@ -311,11 +309,9 @@ def test_public_views_read_only_the_published_record(hub):
     factories.ProgressUpdateFactory(
         project=hub["project"], programme=hub["programme"], state="draft", published_at=None
     )
-    editor = as_user(hub["editor"])
-    url = reverse("admin:tracker_milestone_change", args=[hub["milestone"].pk])
-    data = admin_form_data(editor.get(url))
-    data.update({"planned_on": "2026-12-31", "change_reason": "Late."})
-    editor.post(url, data)
+    editor, url, data, response = edit_milestone(
+        hub, "editor", planned_on="2026-12-31", change_reason="Late."
+    )
     with CaptureQueriesContext(connection) as captured:
         public_record(hub)
     pending_table = ChangeRequest._meta.db_table
