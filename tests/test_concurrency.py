@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.admin_forms import admin_form_data
+from tests.roles import ensure_roles
 from tests.test_pages import page_text
 from tracker import factories
 from tracker.models import Measurement, Milestone
 
 pytestmark = [
-    # The roles come from a data migration, which a flush would empty.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
     ),
@@ -26,6 +26,7 @@ pytestmark = [
 
 @pytest.fixture
 def managers():
+    ensure_roles()  # an earlier live-server test may have emptied the migrated groups
     programme = factories.ProgrammeFactory(slug="hub")
     project = factories.ProjectFactory(programme=programme, slug="mine")
     people = []

@@ -3,13 +3,11 @@
 Without Chromium the browser tests are skipped, except in CI (CI=true), where a
 missing browser fails the run instead of hiding it."""
 
-import importlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -94,18 +92,3 @@ def axe():
         ]
 
     return check
-
-
-def ensure_roles() -> None:
-    """The two roles, as the migrations make them: an earlier test with a live server
-    may have emptied the database (and its migrated groups) after itself."""
-    roles = importlib.import_module("tracker.migrations.0004_roles")
-    review = importlib.import_module("tracker.migrations.0007_publishing")
-    for name, rights in roles.ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        codenames = [f"{action}_{model}" for model, actions in rights.items() for action in actions]
-        codenames += roles.EXTRA.get(name, []) + review.REVIEW_RIGHTS
-        codenames = [code for code in codenames if code != "delete_measurement"]
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)
-        )

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 
-from tests.browser.conftest import browser_page, ensure_roles
+from tests.browser.conftest import browser_page
+from tests.roles import ensure_roles
 from tracker import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,7 +72,8 @@ def test_editor_proposes_manager_publishes_at_phone_width(
     phone.goto(f"{site}/admin/tracker/milestone/{milestone.pk}/change/")
     phone.fill("#id_planned_on", "2026-12-31")
     phone.fill("#id_change_reason", "The site was handed over late.")
-    phone.click("input[name=_save]")
+    with phone.expect_navigation():
+        phone.click("input[name=_save]")
     assert phone.locator(".messagelist").count() == 1
     shot(phone, f"editor-sent-{lang}")
     public = phone.context.new_page()
@@ -85,13 +87,15 @@ def test_editor_proposes_manager_publishes_at_phone_width(
     log_in(page, site, lang, "manager")
     page.goto(f"{site}/admin/tracker/changerequest/")
     shot(page, f"queue-{lang}")
-    page.locator("#result_list tbody a").first.click()
+    with page.expect_navigation():
+        page.locator("#result_list tbody a").first.click()
     body = page.locator("table.change-diff").inner_text()
     assert "The site was handed over late." in page.content()
     assert "2026" in body
     shot(page, f"review-{lang}")
     assert axe(page) == []
-    page.click("input[name=_publish]")
+    with page.expect_navigation():
+        page.click("input[name=_publish]")
     page.goto(f"{site}{milestone.get_absolute_url().replace('/en/', f'/{lang}/')}")
     assert "The site was handed over late." in page.content()
     shot(page, f"published-{lang}")

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
 
-from tests.browser.conftest import ensure_roles
+from tests.roles import ensure_roles
 from tracker import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
