@@ -19,3 +19,23 @@ def ensure_roles() -> None:
         group.permissions.set(
             Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)
         )
+
+
+def editor_of(project, username: str = "editor", **fields):
+    """A staff user in the editors' group, assigned to `project`."""
+    from tracker import factories
+
+    user = factories.UserFactory(username=username, is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name="Project editor"))
+    project.editors.add(user)
+    return user
+
+
+def manager_of(programme, username: str = "manager", **fields):
+    """A staff user in the managers' group, managing `programme`."""
+    from tracker import factories
+
+    user = factories.UserFactory(username=username, is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name="Programme manager"))
+    programme.managers.add(user)
+    return user

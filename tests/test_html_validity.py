@@ -24,40 +24,12 @@ def require(condition: bool, reason: str) -> None:
 
 @pytest.mark.django_db
 def test_every_public_page_is_valid_html(client, yizhuang, demo, tmp_path):
-    java = shutil.which("java")
-    require(java is not None, "no Java to run the Nu HTML checker")
-    require(VNU.exists(), "vnu-jar is not installed (npm ci)")
     pages = {}
     for lang in ("en", "zh-hans"):
         for url in demo_urls(lang) + yizhuang_urls(lang):
-            response = client.get(url)
-            assert response.status_code == 200, url
-            path = tmp_path / f"page{len(pages)}.html"
-            path.write_bytes(response.content)
-            pages[f"file:{path}"] = url
-    checked = subprocess.run(  # noqa: S603 (fixed arguments, our own files)
-        [
-            java,
-            "-jar",
-            str(VNU),
-            "--errors-only",
-            "--format",
-            "json",
-            *map(str, tmp_path.glob("*.html")),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    messages = json.loads(checked.stderr or checked.stdout or '{"messages": []}')["messages"]
-    errors = [
-        (pages.get(m.get("url"), m.get("url")), m.get("lastLine"), m["message"])
-        for m in messages
-        if m["type"] == "error" or m.get("subType") == "fatal"
-    ]
+            pages[url] = client.get(url)
     assert len(pages) >= 30
-    assert not errors
+    assert not vnu_errors(pages, tmp_path)
 
 
 @pytest.mark.django_db
@@ -68,9 +40,6 @@ def test_staffing_and_two_factor_pages_are_valid_html(client, tmp_path):
     from tracker import factories
     from tracker.staff import invitation_url
 
-    java = shutil.which("java")
-    require(java is not None, "no Java to run the Nu HTML checker")
-    require(VNU.exists(), "vnu-jar is not installed (npm ci)")
     programme = factories.ProgrammeFactory()
     project = factories.ProjectFactory(programme=programme)
     manager = factories.UserFactory(is_staff=True, first_name="Mei")
@@ -90,31 +59,34 @@ def test_staffing_and_two_factor_pages_are_valid_html(client, tmp_path):
         reverse("admin:two-factor"),
         "/" + link,
     ):
-        response = client.get(url)
+        pages[url] = client.get(url)
+    assert not vnu_errors(pages, tmp_path)
+
+
+def vnu_errors(responses: dict, folder: Path) -> list:
+    """The Nu HTML checker's errors for each page (address: response), by address."""
+    java = shutil.which("java")
+    require(java is not None, "no Java to run the Nu HTML checker")
+    require(VNU.exists(), "vnu-jar is not installed (npm ci)")
+    pages = {}
+    for url, response in responses.items():
         assert response.status_code == 200, url
-        path = tmp_path / f"page{len(pages)}.html"
+        path = folder / f"page{len(pages)}.html"
         path.write_bytes(response.content)
         pages[f"file:{path}"] = url
     checked = subprocess.run(  # noqa: S603 (fixed arguments, our own files)
-        [
-            java,
-            "-jar",
-            str(VNU),
-            "--errors-only",
-            "--format",
-            "json",
-            *map(str, pages_of(tmp_path)),
-        ],
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *map(str, pages_of(folder))],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     messages = json.loads(checked.stderr or checked.stdout or '{"messages": []}')["messages"]
-    errors = [
-        (pages.get(m.get("url"), m.get("url")), m.get("lastLine"), m["message"]) for m in messages
+    return [
+        (pages.get(m.get("url"), m.get("url")), m.get("lastLine"), m["message"])
+        for m in messages
+        if m["type"] == "error" or m.get("subType") == "fatal"
     ]
-    assert not errors
 
 
 def pages_of(folder: Path) -> list[Path]:

@@ -6,7 +6,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 
 from tests.admin_forms import admin_form_data, list_rows
+from tests.roles import editor_of, manager_of
 from tests.test_pages import page_text
 from tracker import factories
 from tracker.models import ChangeRequest, Measurement, Milestone, ProgressUpdate, Source
@@ -23,12 +23,8 @@ from tracker.models import ChangeRequest, Measurement, Milestone, ProgressUpdate
 def hub(db):
     programme = factories.ProgrammeFactory(slug="hub")
     mine = factories.ProjectFactory(programme=programme, slug="mine", name_en="My project")
-    editor = factories.UserFactory(username="editor", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Project editor"))
-    mine.editors.add(editor)
-    manager = factories.UserFactory(username="manager", is_staff=True)
-    manager.groups.add(Group.objects.get(name="Programme manager"))
-    programme.managers.add(manager)
+    editor = editor_of(mine)
+    manager = manager_of(programme)
     source = factories.SourceFactory(title_en="Gate count report")
     return {
         "programme": programme,
@@ -249,9 +245,7 @@ def test_four_eyes_programme_needs_a_second_manager(hub):
     programme = hub["programme"]
     programme.requires_second_approval = True
     programme.save()
-    second = factories.UserFactory(username="second", is_staff=True)
-    second.groups.add(Group.objects.get(name="Programme manager"))
-    programme.managers.add(second)
+    second = manager_of(programme, "second")
     manager, url, data, response = edit_milestone(
         hub, "manager", planned_on="2026-09-30", change_reason="Agreed."
     )
@@ -284,9 +278,7 @@ def test_change_to_a_record_that_moved_since_is_not_published_over_it(hub):
 def test_review_queue_holds_only_the_managers_programmes(hub):
     other = factories.ProgrammeFactory(slug="elsewhere")
     other_project = factories.ProjectFactory(programme=other)
-    outsider = factories.UserFactory(username="outsider", is_staff=True)
-    outsider.groups.add(Group.objects.get(name="Project editor"))
-    other_project.editors.add(outsider)
+    outsider = editor_of(other_project, "outsider")
     milestone = factories.MilestoneFactory(project=other_project, programme=other)
     client = as_user(outsider)
     url = reverse("admin:tracker_milestone_change", args=[milestone.pk])

@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.admin_forms import admin_form_data
+from tests.roles import editor_of, manager_of
 from tests.test_pages import page_text
 from tracker import factories
 from tracker.models import ChangeRequest, Milestone, ProgressUpdate, ReminderLog, Target
@@ -25,12 +25,8 @@ def setup(db):
     programme = factories.ProgrammeFactory(slug="hub")
     mine = factories.ProjectFactory(programme=programme, slug="mine", name_en="My project")
     theirs = factories.ProjectFactory(programme=programme, slug="theirs", name_en="Their project")
-    editor = factories.UserFactory(username="editor", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Project editor"))
-    mine.editors.add(editor)
-    manager = factories.UserFactory(username="manager", is_staff=True)
-    manager.groups.add(Group.objects.get(name="Programme manager"))
-    programme.managers.add(manager)
+    editor = editor_of(mine)
+    manager = manager_of(programme)
     return {
         "programme": programme,
         "mine": mine,

@@ -14,6 +14,7 @@ Values travel as text per field (`Field.value_to_string`, read back with
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping
@@ -324,16 +325,13 @@ def save_change(
     values = changed_values(instance, before, m2m)
     if live is not None and not values:
         return None
-    # Validate on a copy of the public record, so a pending change is one that can be
-    # published as it stands.
-    # A new record is the instance itself, with the related records it already holds.
-    candidate = model.objects.get(pk=live.pk) if live is not None else instance
+    # The public record with the change applied (a new record is the instance itself, with
+    # the related records it already holds): what is validated, and written if published.
+    candidate = copy.copy(live) if live is not None else instance
     many = _assign(candidate, values)
     check_scope(by, live if live is not None else candidate, live, values)
     if live is not None:
         check_reason(model, values, reason)
-    candidate.full_clean()
-
     programme, project = owner_of(candidate)
     change = ChangeRequest(
         project=project,
@@ -357,8 +355,10 @@ def save_change(
         return _published(change, obj, by)
     change.programme = programme
     if publishes_directly(by, programme):
-        obj = _write(candidate, many, reason=reason, author=by)
+        obj = _write(candidate, many, reason=reason, author=by)  # validates, then saves
         return _published(change, obj, by)
+    # Validated now, so that a pending change is one that can be published as it stands.
+    candidate.full_clean()
     if live is not None:
         # One pending change per person and record: a second save replaces the first.
         ChangeRequest.objects.filter(
