@@ -38,7 +38,7 @@ def test_staffing_and_two_factor_pages_are_valid_html(client, tmp_path):
     from django.urls import reverse
 
     from tracker import factories
-    from tracker.staff import invitation_url
+    from tracker.editorial.staff import invitation_url
 
     programme = factories.ProgrammeFactory()
     project = factories.ProjectFactory(programme=programme)

@@ -6,7 +6,9 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.admin_forms import admin_form_data
-from tracker import factories, notifications, services
+from tracker import factories
+from tracker.editorial import notifications
+from tracker.editorial import workflow as services
 from tracker.models import ProgressUpdate, StaffProfile
 
 

@@ -21,9 +21,9 @@ from openapi_spec_validator import validate
 
 from tests.test_public_pages import extra_data
 from tracker import factories
-from tracker.api import api
-from tracker.document import export_programme
 from tracker.models import DEMO_MODELS, Milestone, Programme, Project, Target
+from tracker.opendata.api import api
+from tracker.opendata.document import export_programme
 
 DEMO = "/en/programmes/demo-hub/"
 

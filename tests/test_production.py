@@ -24,22 +24,22 @@ from django.test import override_settings
 from django.urls import reverse
 from gunicorn.ctl.client import ControlClient
 
-import tracker.cache
+import tracker.ops.cache
 from tracker import factories
-from tracker.middleware import bump_content_version
 from tracker.models import Programme
+from tracker.ops.pagecache import bump_content_version
 
 ROOT = Path(__file__).resolve().parents[1]
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "tracker.cache.ForgivingRedisCache",
+        "BACKEND": "tracker.ops.cache.ForgivingRedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }
 }
 REAL_REDIS = {
     "default": {
-        "BACKEND": "tracker.cache.ForgivingRedisCache",
+        "BACKEND": "tracker.ops.cache.ForgivingRedisCache",
         "LOCATION": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     }
 }
@@ -131,12 +131,12 @@ def test_pages_are_served_while_redis_is_down(client, yizhuang):
 def test_with_redis_down_the_outage_is_logged_once_a_minute_not_per_request(
     client, yizhuang, caplog, monkeypatch
 ):
-    monkeypatch.setattr(tracker.cache, "outages", tracker.cache.OutageLog())
+    monkeypatch.setattr(tracker.ops.cache, "outages", tracker.ops.cache.OutageLog())
     with override_settings(CACHES=DEAD_REDIS):
         for _ in range(20):
             response = client.get("/en/programmes/beijing-etown-ai/")
             assert response.status_code == 200
-    warnings = [r for r in caplog.records if r.name == "tracker.cache"]
+    warnings = [r for r in caplog.records if r.name == "tracker.ops.cache"]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "cache unavailable" in warnings[0].getMessage()
 

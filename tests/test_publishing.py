@@ -631,7 +631,7 @@ def test_four_eyes_applies_to_progress_updates(hub):
         state="submitted",
         published_at=None,
     )
-    from tracker import services
+    from tracker.editorial import workflow as services
 
     with pytest.raises(services.WorkflowError, match="second manager"):
         services.update_publish(update=update, by=hub["manager"])

@@ -16,8 +16,8 @@ from tests.admin_forms import admin_form_data
 from tests.roles import editor_of, manager_of
 from tests.test_pages import page_text
 from tracker import factories
+from tracker.editorial.resources import MilestoneResource
 from tracker.models import ChangeRequest, Milestone, ProgressUpdate, ReminderLog, Target
-from tracker.resources import MilestoneResource
 
 
 @pytest.fixture
@@ -283,7 +283,7 @@ def test_second_save_of_a_stale_form_is_refused_and_the_first_kept(client, setup
 
     assert refused.status_code == 200
     text = refused.content.decode()
-    # Staff are named by name and e-mail (tracker.notifications.display_name).
+    # Staff are named by name and e-mail (tracker.editorial.notifications.display_name).
     assert "While you were editing, manager &lt;manager@example.org&gt; saved this record" in text
     assert "1000000000" in text and "1200000000" in text, "what changed meanwhile"
     changed = re.search(r"Changed meanwhile: (.*?)\. Your changes", page_text(refused)).group(1)

@@ -8,25 +8,20 @@ class TrackerConfig(AppConfig):
     verbose_name = _("Policy target tracker")
 
     def ready(self) -> None:
-        # Any change to a record may change a public page: cached pages are keyed by a
-        # content version that a transaction saving or deleting anything bumps when it
-        # commits (tracker.middleware).
-        from django.db.models.signals import m2m_changed, post_delete, post_save
+        # The staff's side: the admin's pages for every record (Django's admin looks for
+        # `tracker.admin`; the tracker keeps it with the rest of the editorial code).
+        from django.contrib.auth import get_user_model
 
-        from tracker.middleware import bump_on_commit
+        from tracker.editorial import admin  # noqa: F401
+        from tracker.editorial.notifications import display_name
+        from tracker.ops import pagecache
 
-        for model in self.get_models():
-            post_save.connect(bump_on_commit, sender=model, dispatch_uid=f"bump-{model}")
-            post_delete.connect(bump_on_commit, sender=model, dispatch_uid=f"del-{model}")
-        m2m_changed.connect(bump_on_commit, dispatch_uid="bump-m2m")
+        # Any saved change may change a public page (tracker.ops.pagecache).
+        pagecache.watch(self.get_models())
 
         # Staff are named "Full Name <email>" wherever the admin shows a user (lists,
         # pickers, history), not by a bare user name. Django's user model is kept (a
         # custom one cannot be swapped in once migrated), so only its label changes.
-        from django.contrib.auth import get_user_model
-
-        from tracker.notifications import display_name
-
         get_user_model().__str__ = display_name
 
 
@@ -34,4 +29,4 @@ class TrackerAdminConfig(admin_apps.AdminConfig):
     """Django's admin, on the tracker's own site (a second factor at login)."""
 
     default = False
-    default_site = "tracker.admin_site.TrackerAdminSite"
+    default_site = "tracker.editorial.admin_site.TrackerAdminSite"

@@ -937,6 +937,12 @@ class MilestoneQuerySet(PublishedQuerySet):
     def open(self) -> MilestoneQuerySet:
         return self.filter(self.open_q())
 
+    def overdue(self, today: dt.date) -> MilestoneQuerySet:
+        return self.filter(self.overdue_q(today))
+
+    def due_soon(self, today: dt.date, within: dt.timedelta) -> MilestoneQuerySet:
+        return self.filter(self.due_soon_q(today, within))
+
     def with_slippage(self) -> MilestoneQuerySet:
         """Annotate `first_planned_on`, the earliest planned date in the history, so that
         a deadline moved later still counts as slipped."""

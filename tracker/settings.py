@@ -65,11 +65,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Before anything reads the address: a NUL byte in it is refused with a message.
-    "tracker.security.RejectNulMiddleware",
+    "tracker.ops.security.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached public pages are answered here, like static files, before the rest runs;
     # they still pass out through the security headers above.
-    "tracker.middleware.PublicPageCacheMiddleware",
+    "tracker.ops.pagecache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,21 +93,21 @@ AUTHENTICATION_BACKENDS = [
 # that address, and only there, for an hour: guessing at `admin` from elsewhere never
 # locks the real admin out. An address with many failures across accounts (password
 # spraying) is locked for every account. Staff see and lift lockouts in the admin (Axes:
-# access attempts). Addresses are read as tracker.security.client_ip explains.
+# access attempts). Addresses are read as tracker.ops.security.client_ip explains.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "6"))
 AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))
 if AXES_ADDRESS_FAILURE_LIMIT <= AXES_FAILURE_LIMIT:
     raise ImproperlyConfigured("AXES_ADDRESS_FAILURE_LIMIT must be above AXES_FAILURE_LIMIT.")
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_HANDLER = "tracker.security.LockoutHandler"
-AXES_CLIENT_IP_CALLABLE = "tracker.security.client_ip"
+AXES_HANDLER = "tracker.ops.security.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "tracker.ops.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "tracker/locked_out.html"
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-# Bounds on a file imported in the admin (tracker.uploads): its size, its size unpacked
+# Bounds on a file imported in the admin (tracker.editorial.uploads): its size, its size unpacked
 # (an XLSX is a zip archive), its rows and the characters in one cell. Within them a
 # preview takes seconds, well inside gunicorn's timeout.
 IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(2 * 1024 * 1024)))
@@ -120,7 +120,7 @@ IMPORT_TIME_LIMIT_SECONDS = float(os.environ.get("IMPORT_TIME_LIMIT_SECONDS", "2
 # Uploaded files go to a temporary file, of which no more than the largest accepted is
 # kept; other form data is held in memory up to 1 MB a request (a long progress update
 # is a few tens of kilobytes).
-FILE_UPLOAD_HANDLERS = ["tracker.uploads.BoundedUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["tracker.editorial.uploads.BoundedUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 ROOT_URLCONF = "tracker.urls"
@@ -138,7 +138,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tracker.context_processors.site",
+                "tracker.public.context_processors.site",
             ],
         },
     },
@@ -195,12 +195,12 @@ STORAGES = {
 }
 
 # A shared cache for several app servers (Redis) in production; memory otherwise. If
-# Redis fails, pages are served uncached rather than not at all (tracker.cache).
+# Redis fails, pages are served uncached rather than not at all (tracker.ops.cache).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
         {
-            "BACKEND": "tracker.cache.ForgivingRedisCache",
+            "BACKEND": "tracker.ops.cache.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "tracker"),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
@@ -302,7 +302,7 @@ SECURE_CSP = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "tracker.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "tracker.ops.logs.JsonFormatter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler"}
         | ({"formatter": "json"} if env_bool("LOG_JSON", not DEBUG) else {})

@@ -1,15 +1,15 @@
 from django import template
 from django.utils import timezone
 
-from tracker.services import work_for
+from tracker.editorial.workload import Workload, workload
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def my_work(context) -> dict | None:
+def my_work(context) -> Workload | None:
     """The admin home's "my projects": what is overdue, stale or waiting for this person."""
     user = context["request"].user
     if user.is_superuser or not user.is_staff:
         return None
-    return work_for(user, timezone.localdate())
+    return workload(user, timezone.localdate())

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import ProtectedError
 
-from tracker.services import clear_demo_records
+from tracker.demo.clearing import clear_demo_records
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.document import export_programme
 from tracker.models import Programme
+from tracker.opendata.document import export_programme
 
 
 class Command(BaseCommand):

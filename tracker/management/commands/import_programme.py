@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.document import DocumentError, import_programme
+from tracker.opendata.document import DocumentError, import_programme
 
 
 class Command(BaseCommand):

@@ -13,9 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from tracker import factories
-from tracker.management.commands.load_yizhuang import SECTORS
 from tracker.models import Milestone, Programme, ProgressUpdate, Project, Sector, Target
-from tracker.services import upsert
+from tracker.seed.loader import read, upsert
 
 SLUG = "demo-hub"
 
@@ -116,10 +115,8 @@ class Command(BaseCommand):
         )
         # The shared taxonomy's real sectors, plus two invented ones.
         sectors = {}
-        for slug, (name_en, name_zh) in SECTORS.items():
-            sectors[slug], _ = upsert(
-                Sector, lookup={"slug": slug}, values={"name_en": name_en, "name_zh_hans": name_zh}
-            )
+        for slug, values in read("yizhuang")["sectors"].items():
+            sectors[slug], _ = upsert(Sector, lookup={"slug": slug}, values=values)
         for slug, en, zh in [
             ("demo-logistics", "Demo: logistics", "示例：物流"),
             ("demo-health", "Demo: health care", "示例：医疗"),

@@ -12,9 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
+from tracker.editorial.notifications import language_of
+from tracker.editorial.workload import workload
 from tracker.models import Project, ReminderLog
-from tracker.notifications import language_of
-from tracker.services import work_for
 
 
 class Command(BaseCommand):
@@ -37,22 +37,23 @@ class Command(BaseCommand):
         for user in people:
             if ReminderLog.objects.filter(user=user, sent_on=today).exists():
                 continue
-            work = work_for(user, today)
-            if not work["count"]:
+            work = workload(user, today)
+            if not work.count:
                 continue
             try:
                 with transaction.atomic():
                     # The log row is the lock: a second run the same day stops here.
-                    ReminderLog.objects.create(user=user, sent_on=today, items=work["count"])
+                    ReminderLog.objects.create(user=user, sent_on=today, items=work.count)
                     with translation.override(language_of(user)):
                         body = render_to_string(
-                            "tracker/email/reminder.txt", {"user": user, "today": today, **work}
+                            "tracker/email/reminder.txt",
+                            {"user": user, "today": today, **vars(work)},
                         )
                         subject = ngettext(
                             "%(count)s item is waiting for you in the tracker",
                             "%(count)s items are waiting for you in the tracker",
-                            work["count"],
-                        ) % {"count": work["count"]}
+                            work.count,
+                        ) % {"count": work.count}
                     send_mail(subject, body, None, [user.email])
             except IntegrityError:
                 continue

@@ -37,3 +37,10 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     if isinstance(error, OperationalError | InterfaceError):
         return unavailable(request)
     return defaults.server_error(request, template_name)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The API answers an unknown address in its own JSON, as it answers an unknown id."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not Found"}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
-from tracker import publishing
+from tracker.editorial import publishing
 from tracker.models import (
     Measurement,
     Milestone,

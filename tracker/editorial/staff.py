@@ -31,8 +31,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tracker.editorial.notifications import display_name, language_of, site_url
 from tracker.models import Programme, Project, StaffProfile
-from tracker.notifications import display_name, language_of, site_url
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
     """One-time links for invited staff: the token covers the password, so it stops
     working once a password is set, and it expires (PASSWORD_RESET_TIMEOUT)."""
 
-    key_salt = "tracker.staff.InvitationTokenGenerator"
+    key_salt = "tracker.staff.InvitationTokenGenerator"  # unchanged: tokens already sent stay valid
 
 
 invitation_tokens = InvitationTokenGenerator()

@@ -16,8 +16,8 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from tracker import progress, revisions
-from tracker.filters import WINDOWS
 from tracker.models import Milestone, Programme, ProgressUpdate, Project, Source, Target
+from tracker.public.filters import WINDOWS
 
 api = NinjaAPI(
     title="Policy target tracker API",

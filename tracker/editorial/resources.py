@@ -24,10 +24,10 @@ from import_export import fields, resources, widgets
 from import_export.forms import ConfirmImportForm
 from import_export.resources import Diff
 
-from tracker import publishing
+from tracker.editorial import publishing
+from tracker.editorial.scopes import scope
+from tracker.editorial.uploads import BoundedImportForm
 from tracker.models import Measurement, Milestone, Project, Source, Target
-from tracker.scopes import scope
-from tracker.uploads import BoundedImportForm
 
 FORMATS_HELP = gettext_lazy(
     "Dates as YYYY-MM-DD (2026-03-31); numbers plain, without units or thousands "

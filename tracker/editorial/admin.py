@@ -25,9 +25,9 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
-from tracker import notifications, publishing, services, staff
-from tracker.formatting import format_money, format_number
-from tracker.forms import (
+from tracker.editorial import notifications, publishing, staff
+from tracker.editorial import workflow as services
+from tracker.editorial.forms import (
     EditableRowForm,
     MeasurementForm,
     MilestoneForm,
@@ -35,6 +35,15 @@ from tracker.forms import (
     TargetForm,
     TrackerForm,
 )
+from tracker.editorial.resources import (
+    MeasurementResource,
+    MilestoneResource,
+    ReasonConfirmImportForm,
+    ReasonImportForm,
+)
+from tracker.editorial.scopes import programmes_for, projects_for, scope
+from tracker.editorial.uploads import BoundedImportMixin
+from tracker.formatting import format_money, format_number
 from tracker.models import (
     ChangeRequest,
     Measurement,
@@ -48,21 +57,13 @@ from tracker.models import (
     Source,
     Target,
 )
-from tracker.resources import (
-    MeasurementResource,
-    MilestoneResource,
-    ReasonConfirmImportForm,
-    ReasonImportForm,
-)
-from tracker.scopes import programmes_for, projects_for, scope
 from tracker.spreadsheets import ADMIN_EXPORT_FORMATS
-from tracker.uploads import BoundedImportMixin
 
 admin.site.site_header = _("Policy target tracker: staff")
 admin.site.site_title = _("Policy target tracker")
 admin.site.index_title = _("Record progress")
 
-# Managers find staff here, by name and e-mail, to assign them (tracker.staff).
+# Managers find staff here, by name and e-mail, to assign them (tracker.editorial.staff).
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), staff.StaffUserAdmin)
 
@@ -423,7 +424,7 @@ class ProgrammeAdmin(PublishingMixin, TrackerAdmin):
         fields = super().get_readonly_fields(request, obj)
         if not request.user.is_superuser:
             # Who manages a programme is given by an administrator; its managers staff
-            # its projects on "Staff and editors" (tracker.staff).
+            # its projects on "Staff and editors" (tracker.editorial.staff).
             fields = (*fields, "managers")
         return fields
 
@@ -546,7 +547,7 @@ class MeasurementInline(admin.TabularInline):
 class ScopedImportExportMixin(BoundedImportMixin, ImportExportMixin):
     """Imports and exports see only the person's own projects; an import carries one
     reason for the whole file, offers an empty template to fill in, and is bounded in
-    size, rows and cell length (tracker.uploads); exports are escaped so that no cell
+    size, rows and cell length (tracker.editorial.uploads); exports are escaped so that no cell
     opens as a formula (tracker.spreadsheets)."""
 
     import_form_class = ReasonImportForm

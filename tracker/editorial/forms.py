@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from tracker import publishing
+from tracker.editorial import publishing
 
 
 class StaleCheckedForm(forms.ModelForm):
@@ -137,7 +137,7 @@ class ProjectPartForm(TrackerForm):
             self.add_error("programme", _("Give the project, or the programme it belongs to."))
         user = getattr(self, "current_user", None)
         if user is not None and not project and programme and "project" in self.fields:
-            from tracker.scopes import is_manager_of
+            from tracker.editorial.scopes import is_manager_of
 
             if not is_manager_of(user, programme):
                 self.add_error(

@@ -1,22 +1,17 @@
 import datetime as dt
-import uuid
 
-from django.core.cache import caches
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.db.models import Count, Max, Prefetch
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views import defaults
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from tracker import charts, progress, revisions
-from tracker.filters import MilestoneFilter
+from tracker import progress, revisions
 from tracker.formatting import format_compact
 from tracker.models import (
     Milestone,
@@ -30,8 +25,10 @@ from tracker.models import (
     Target,
     TargetAssessment,
 )
+from tracker.public import charts
+from tracker.public.filters import MilestoneFilter
+from tracker.public.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 from tracker.spreadsheets import SafeTableExport
-from tracker.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 
 DUE_SOON = dt.timedelta(days=90)
 # The dashboard shows the first few of a list; the milestones table has them all.
@@ -457,34 +454,3 @@ def robots(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers: 200 when the database and the cache answer, 503 otherwise."""
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-        checks["database"] = "ok"
-    except DatabaseError as error:
-        checks["database"] = f"error: {error.__class__.__name__}"
-    probe = f"healthz:{uuid.uuid4().hex}"
-    try:
-        caches["default"].set(probe, "1", timeout=10)
-        checks["cache"] = "ok" if caches["default"].get(probe) == "1" else "error: unavailable"
-        caches["default"].delete(probe)
-    except Exception as error:  # noqa: BLE001 (any cache failure is reported, not raised)
-        checks["cache"] = f"error: {error.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    response = JsonResponse({"status": "ok" if healthy else "error", **checks})
-    response.status_code = 200 if healthy else 503
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """The API answers an unknown address in its own JSON, as it answers an unknown id."""
-    if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": "Not Found"}, status=404)
-    return defaults.page_not_found(request, exception)

@@ -1,12 +1,12 @@
 """Public pages cached per language in the shared cache, never stale.
 
 Every transaction that saves or deletes a tracked record bumps one content version in
-the cache when it commits (tracker.apps), never before and never for a rollback; a
-cached page is stored with the version and the day it was rendered on, and is used
+the cache when it commits (`watch`, called by tracker.apps), never before and never
+for a rollback; a cached page is stored with the version and the day it was rendered on, and is used
 only while both are current, so anything that changes what a page shows replaces it.
 Pages are kept per scheme and host as well as per language and address, since feeds
 and embed codes carry absolute links. Repeat visits get 304 from the ETag and
-Last-Modified headers. If the cache fails, pages are simply rendered (tracker.cache
+Last-Modified headers. If the cache fails, pages are simply rendered (tracker.ops.cache
 forgives Redis errors).
 """
 
@@ -17,19 +17,22 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Model
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
+from django.utils.module_loading import import_string
 
 VERSION_KEY = "content-version"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
-CACHED_PREFIXES = ("/en/", "/zh-hans/", "/api/v1/programmes", "/api/v1/sources", "/badges/")
 # What a page's own response says about itself, kept with it. The security headers are
 # not kept: the middleware outside this one adds them to every response, cached or not.
 KEPT_HEADERS = (
@@ -63,6 +66,15 @@ def bump_on_commit(sender=None, using: str | None = None, **kwargs) -> None:
     ):
         return
     transaction.on_commit(bump_content_version, using=connection.alias)
+
+
+def watch(models: Iterable[type[Model]]) -> None:
+    """Bump the content version whenever one of `models` is saved or deleted, or a
+    many-to-many relation changes, once the transaction commits."""
+    for model in models:
+        post_save.connect(bump_on_commit, sender=model, dispatch_uid=f"bump-{model}")
+        post_delete.connect(bump_on_commit, sender=model, dispatch_uid=f"del-{model}")
+    m2m_changed.connect(bump_on_commit, dispatch_uid="bump-m2m")
 
 
 class RecentPages:
@@ -101,13 +113,15 @@ class PublicPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.recent = RecentPages()
+        # Which addresses are public pages is said where they are routed.
+        self.prefixes: tuple[str, ...] = import_string(f"{settings.ROOT_URLCONF}.CACHED_PREFIXES")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
         if (
             not seconds
             or request.method not in ("GET", "HEAD")
-            or not request.path.startswith(CACHED_PREFIXES)
+            or not request.path.startswith(self.prefixes)
         ):
             return self.get_response(request)
         # The language the locale middleware will pick: from the address, or else from

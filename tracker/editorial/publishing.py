@@ -31,7 +31,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.translator import NotRegistered, translator
 
-from tracker import notifications
+from tracker.editorial import notifications
+from tracker.editorial.scopes import scope
 from tracker.formatting import format_number
 from tracker.models import (
     ChangeRequest,
@@ -41,7 +42,6 @@ from tracker.models import (
     Project,
     Target,
 )
-from tracker.scopes import scope
 
 REVIEWED_MODELS: tuple[type[models.Model], ...] = (
     Programme,

@@ -3,7 +3,7 @@
 Anyone who has added a device must give its code. Those who must use one (superusers in
 production, OTP_REQUIRED_FOR_SUPERUSERS; all staff with OTP_REQUIRED_FOR_STAFF; the staff
 of a programme that requires it) can use the admin only after giving it, and whoever
-has none yet is led to set one up (tracker.two_factor) before anything else."""
+has none yet is led to set one up (tracker.editorial.two_factor) before anything else."""
 
 from functools import wraps
 
@@ -59,7 +59,7 @@ class TwoFactorLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
 
 def needs_device_setup(user) -> bool:
     """Staff who must use a second factor and have no device yet."""
-    from tracker.staff import must_use_two_factor
+    from tracker.editorial.staff import must_use_two_factor
 
     return (
         user.is_authenticated
@@ -78,13 +78,13 @@ class TrackerAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         if not super().has_permission(request):
             return False
-        from tracker.staff import must_use_two_factor
+        from tracker.editorial.staff import must_use_two_factor
 
         user = request.user
         return user.is_verified() or not must_use_two_factor(user)
 
     def each_context(self, request: HttpRequest) -> dict:
-        from tracker.staff import is_manager
+        from tracker.editorial.staff import is_manager
 
         context = super().each_context(request)
         # Asked only where a page shows it (the user links).
@@ -106,7 +106,7 @@ class TrackerAdminSite(admin.AdminSite):
         return guarded
 
     def get_urls(self):
-        from tracker import staff, two_factor
+        from tracker.editorial import staff, two_factor
 
         staff_urls = [
             path("staff/", self.admin_view(staff.staff_index), name="staff-index"),

@@ -1,0 +1,81 @@
+"""The review of progress updates: an editor submits, a manager publishes or returns."""
+
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tracker.editorial import notifications
+from tracker.models import (
+    ProgressUpdate,
+)
+
+
+class WorkflowError(Exception):
+    """A review step that is not allowed: the message says why, for the person."""
+
+
+def can_review(user, update) -> bool:
+    from tracker.editorial.scopes import is_manager_of
+
+    return user.has_perm("tracker.publish_progressupdate") and is_manager_of(user, update)
+
+
+@transaction.atomic
+def update_submit(*, update: ProgressUpdate, by) -> ProgressUpdate:
+    if update.state not in (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED):
+        raise WorkflowError(_("Only a draft or a returned update can be submitted."))
+    update.state = ProgressUpdate.State.SUBMITTED
+    update.submitted_at = timezone.now()
+    update._change_reason = "Submitted for review."
+    update._history_user = by
+    update.save()
+    transaction.on_commit(
+        partial(notifications.notify_update, update=update, event="submitted", actor=by)
+    )
+    return update
+
+
+@transaction.atomic
+def update_publish(*, update: ProgressUpdate, by) -> ProgressUpdate:
+    if not can_review(by, update):
+        raise WorkflowError(_("Only a manager of this programme can publish its updates."))
+    if update.state != ProgressUpdate.State.SUBMITTED:
+        raise WorkflowError(_("Only an update submitted for review can be published."))
+    if by == update.author and update.programme.requires_second_approval:
+        raise WorkflowError(
+            _("This programme asks for a second manager: someone else must publish it.")
+        )
+    now = timezone.now()
+    update.state = ProgressUpdate.State.PUBLISHED
+    update.published_at = update.reviewed_at = now
+    update.reviewer = by
+    update._change_reason = "Published."
+    update._history_user = by
+    update.save()
+    transaction.on_commit(
+        partial(notifications.notify_update, update=update, event="published", actor=by)
+    )
+    return update
+
+
+@transaction.atomic
+def update_return(*, update: ProgressUpdate, by, comment: str) -> ProgressUpdate:
+    if not can_review(by, update):
+        raise WorkflowError(_("Only a manager of this programme can return its updates."))
+    if update.state != ProgressUpdate.State.SUBMITTED:
+        raise WorkflowError(_("Only an update submitted for review can be returned."))
+    if not comment.strip():
+        raise WorkflowError(_("Say what needs changing: a returned update needs a comment."))
+    update.state = ProgressUpdate.State.RETURNED
+    update.review_comment = comment.strip()
+    update.reviewed_at = timezone.now()
+    update.reviewer = by
+    update._change_reason = "Returned to the author."
+    update._history_user = by
+    update.save()
+    transaction.on_commit(
+        partial(notifications.notify_update, update=update, event="returned", actor=by)
+    )
+    return update
