@@ -25,7 +25,7 @@ from tracker.models import (
     Target,
     TargetAssessment,
 )
-from tracker.public import charts
+from tracker.public import charts, search
 from tracker.public.filters import MilestoneFilter
 from tracker.public.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 from tracker.spreadsheets import SafeTableExport
@@ -445,6 +445,21 @@ def methodology(request: HttpRequest) -> HttpResponse:
             "stale_days": progress.DEFAULT_STALE_AFTER.days,
         },
     )
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    """One search box over the public record; results grouped by kind (search.py)."""
+    query = search.clean_query(request.GET.get("q", ""))
+    context = {"search_query": query}
+    if len(query) > search.MAX_LENGTH:
+        context["search_query"] = query[: search.MAX_LENGTH]
+        context["message"] = _("Search for at most %(most)d characters.") % {
+            "most": search.MAX_LENGTH
+        }
+        return render(request, "tracker/search.html", context, status=400)
+    if query:
+        context["groups"] = search.search(query)
+    return render(request, "tracker/search.html", context)
 
 
 def robots(request: HttpRequest) -> HttpResponse:

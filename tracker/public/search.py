@@ -1,0 +1,320 @@
+"""Search over what the public pages show: programmes, projects, targets, milestones,
+published updates and the organisations the record names, in English and Chinese.
+
+On PostgreSQL an English word matches by full-text search (stemmed: "signal" finds
+"signals") or by trigram word similarity (pg_trgm, migration 0010: "trafic" finds
+"traffic"), and any text, Chinese included, matches as a substring of either
+language's fields. Elsewhere (SQLite) substrings match in both languages, and a
+misspelt English word of five letters or more still finds the names it is close to.
+
+Every kind reads the public record through its own queryset (`published()`), so a
+pending change or an unpublished update is never found. A fixed number of queries
+per kind, whatever the number of matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import add, and_, or_
+
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
+from django.db import connections, models
+from django.db.models import Case, Count, F, FloatField, Prefetch, Q, Value, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from tracker.models import (
+    Milestone,
+    Organisation,
+    Programme,
+    ProgressUpdate,
+    Project,
+    Rating,
+    Target,
+    TargetAssessment,
+)
+
+# Characters a query may have; the search box says so too (maxlength).
+MAX_LENGTH = 100
+# Words of a query matched as substrings; the rest of a long query is still searched
+# as a whole (full text, trigrams).
+MAX_TERMS = 8
+# Results shown per kind: a search is a way in, not a listing.
+PER_KIND = 20
+# pg_trgm word similarity from which a word counts as the same, misspelt:
+# "trafic" against "traffic" is 0.67, "signls" against "signals" 0.57.
+WORD_SIMILARITY = 0.5
+# SQLite: difflib's ratio from which a word counts as the same ("trafic", "traffic":
+# 0.92), over the names of at most this many records of a kind.
+CLOSE_RATIO = 0.8
+CLOSE_MIN_LENGTH = 5
+CLOSE_MAX_ROWS = 2000
+LANGUAGES = ("en", "zh_hans")
+
+
+def clean_query(raw: str) -> str:
+    """The query as searched: compatibility forms folded (full-width letters typed in a
+    Chinese input method become plain ones), control and invisible formatting
+    characters dropped, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+    return " ".join(text.split())
+
+
+@dataclass
+class Kind:
+    """One kind of record: the fields searched, and its public records ready to show."""
+
+    key: str
+    label: Promise
+    names: tuple[str, ...]  # the title fields, untranslated names
+    texts: tuple[str, ...]  # longer text, ranked below the title
+
+    def public(self) -> models.QuerySet:
+        raise NotImplementedError
+
+    def ready(self, queryset: models.QuerySet) -> models.QuerySet:
+        """What showing a result needs, fetched with it (no query per result)."""
+        return queryset
+
+    def prepare(self, results: list) -> list:
+        """Results with what the page shows of their status, from the models' own rules."""
+        return results
+
+
+class Programmes(Kind):
+    def public(self):
+        return Programme.objects.published()
+
+    def prepare(self, results):
+        # Counted as the programme list counts them, for all the results in one query.
+        counts = dict(
+            Project.objects.filter(programme__in=[programme.pk for programme in results])
+            .order_by()
+            .values("programme")
+            .annotate(count=Count("pk"))
+            .values_list("programme", "count")
+        )
+        for programme in results:
+            programme.project_count = counts.get(programme.pk, 0)
+        return results
+
+
+class Projects(Kind):
+    def public(self):
+        return Project.objects.published()
+
+    def ready(self, queryset):
+        return queryset.with_status()
+
+    def prepare(self, results):
+        today = timezone.localdate()
+        for project in results:
+            rating = project.computed_rating(today)
+            project.computed = Rating(rating) if rating else None
+        return results
+
+
+class Targets(Kind):
+    def public(self):
+        return Target.objects.published()
+
+    def ready(self, queryset):
+        return queryset.with_status().select_related("project")
+
+    def prepare(self, results):
+        today = timezone.localdate()
+        for target in results:
+            target.item = (
+                None if target.withdrawn_on else TargetAssessment(target, *target.assess(today))
+            )
+        return results
+
+
+class Milestones(Kind):
+    def public(self):
+        return Milestone.objects.published()
+
+    def ready(self, queryset):
+        return queryset.with_slippage().select_related("programme", "project")
+
+
+class Updates(Kind):
+    def public(self):
+        return ProgressUpdate.objects.published()
+
+    def ready(self, queryset):
+        return queryset.select_related("programme", "project__programme")
+
+
+class Organisations(Kind):
+    def public(self):
+        # An organisation is public where a public page names it: as a programme's
+        # designator or host, or as a project's lead.
+        named = (
+            Q(designated_programmes__isnull=False)
+            | Q(hosted_programmes__isnull=False)
+            | Q(led_projects__isnull=False)
+        )
+        return Organisation.objects.filter(pk__in=Organisation.objects.filter(named).values("pk"))
+
+    def ready(self, queryset):
+        return queryset.prefetch_related(
+            Prefetch("designated_programmes", queryset=Programme.objects.order_by("name")),
+            Prefetch("hosted_programmes", queryset=Programme.objects.order_by("name")),
+            Prefetch(
+                "led_projects",
+                queryset=Project.objects.select_related("programme").order_by("name"),
+            ),
+        )
+
+    def prepare(self, results):
+        for organisation in results:
+            programmes = {
+                programme.pk: programme
+                for programme in (
+                    *organisation.designated_programmes.all(),
+                    *organisation.hosted_programmes.all(),
+                )
+            }
+            organisation.named_in = [*programmes.values(), *organisation.led_projects.all()]
+        return results
+
+
+KINDS: list[Kind] = [
+    Programmes("programmes", _("Programmes"), ("name",), ("scheme", "summary", "pledge")),
+    Projects("projects", _("Projects"), ("name",), ("summary",)),
+    Targets("targets", _("Targets"), ("title",), ("description",)),
+    Milestones("milestones", _("Milestones"), ("title",), ("description",)),
+    Updates("updates", _("Updates"), ("title",), ("body",)),
+    Organisations("organisations", _("Organisations"), ("name", "short_name"), ("description",)),
+]
+
+
+@dataclass
+class Group:
+    kind: Kind
+    results: list = field(default_factory=list)
+    more: bool = False  # more matched than are shown
+
+
+def search(query: str) -> list[Group]:
+    """The public records matching `query` (as `clean_query` leaves it), best first,
+    grouped by kind; kinds without a match are left out."""
+    terms = list(dict.fromkeys(query.lower().split()))[:MAX_TERMS]
+    groups = []
+    for kind in KINDS:
+        queryset = kind.public()
+        if connections[queryset.db].vendor == "postgresql":
+            queryset = postgresql_matches(kind, queryset, query, terms)
+        else:
+            queryset = fallback_matches(kind, queryset, query, terms)
+        found = list(kind.ready(queryset)[: PER_KIND + 1])
+        if found:
+            groups.append(Group(kind, kind.prepare(found[:PER_KIND]), more=len(found) > PER_KIND))
+    return groups
+
+
+def columns(names: tuple[str, ...], languages=LANGUAGES) -> list[str]:
+    return [f"{name}_{language}" for name in names for language in languages]
+
+
+def substring_q(kind: Kind, terms: list[str]) -> Q:
+    """Every word of the query in some field, in either language."""
+    fields = columns(kind.names + kind.texts)
+    return reduce(
+        and_, (reduce(or_, (Q(**{f"{f}__icontains": term}) for f in fields)) for term in terms)
+    )
+
+
+def in_names_q(kind: Kind, query: str) -> Q:
+    return reduce(or_, (Q(**{f"{f}__icontains": query}) for f in columns(kind.names)))
+
+
+def postgresql_matches(
+    kind: Kind, queryset: models.QuerySet, query: str, terms: list[str]
+) -> models.QuerySet:
+    """Full text (English), trigram word similarity to the English names (typos), or
+    substrings in either language (Chinese); ranked by all three."""
+    vector = reduce(
+        add,
+        [
+            SearchVector(column, weight="A", config="english")
+            for column in columns(kind.names, ("en",))
+        ]
+        + [
+            SearchVector(column, weight="B", config="english")
+            for column in columns(kind.texts, ("en",))
+        ],
+    )
+    # websearch: whatever a reader types is a valid query (quotes, "or", a minus sign).
+    text_query = SearchQuery(query, config="english", search_type="websearch")
+    similarities = [TrigramWordSimilarity(query, column) for column in columns(kind.names, ("en",))]
+    similarity = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
+    return (
+        # Aliases, not annotations: used to filter and order, never read back.
+        queryset.alias(
+            search_document=vector,
+            search_rank=SearchRank(vector, text_query),
+            search_similarity=similarity,
+            search_in_name=Case(
+                When(in_names_q(kind, query), then=Value(1.0)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            ),
+        )
+        .filter(
+            Q(search_document=text_query)
+            | Q(search_similarity__gte=WORD_SIMILARITY)
+            | substring_q(kind, terms)
+        )
+        .alias(search_score=F("search_in_name") + F("search_rank") + F("search_similarity"))
+        .order_by("-search_score", "pk")
+    )
+
+
+def fallback_matches(
+    kind: Kind, queryset: models.QuerySet, query: str, terms: list[str]
+) -> models.QuerySet:
+    """Substrings in either language, and English names close to a misspelt word;
+    names that hold the whole query first."""
+    return (
+        queryset.filter(substring_q(kind, terms) | Q(pk__in=close_names(kind, queryset, terms)))
+        .alias(
+            search_score=Case(
+                When(in_names_q(kind, query), then=Value(2)),
+                When(substring_q(kind, terms), then=Value(1)),
+                default=Value(0),
+            )
+        )
+        .order_by("-search_score", "pk")
+    )
+
+
+WORD = re.compile(r"\w+")
+
+
+def close_names(kind: Kind, queryset: models.QuerySet, terms: list[str]) -> list[int]:
+    """The records whose English name has a word close to a word of the query (difflib),
+    for longer words only: short ones are too often close to something."""
+    words = [term for term in terms if len(term) >= CLOSE_MIN_LENGTH and term.isascii()]
+    if not words:
+        return []
+    found = []
+    names = columns(kind.names, ("en",))
+    for pk, *texts in queryset.order_by("pk").values_list("pk", *names)[:CLOSE_MAX_ROWS]:
+        vocabulary = {word for text in texts if text for word in WORD.findall(text.lower())}
+        if any(difflib.get_close_matches(word, vocabulary, 1, CLOSE_RATIO) for word in words):
+            found.append(pk)
+    return found
