@@ -27,7 +27,7 @@ class TrackerConfig(AppConfig):
 
         from tracker.notifications import display_name
 
-        get_user_model().__str__ = display_name
+        get_user_model().__str__ = display_name  # type: ignore[method-assign]  # on purpose
 
 
 class TrackerAdminConfig(admin_apps.AdminConfig):

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from simple_history.models import HistoricalRecords
 from tracker import progress
 
 # Largest money amounts are in the trillions of yuan; four places cover percentages.
-VALUE_FIELD = {"max_digits": 24, "decimal_places": 4}
+VALUE_FIELD: dict[str, Any] = {"max_digits": 24, "decimal_places": 4}
 
 currency_validator = RegexValidator(
     r"^[A-Z]{3}$", _("Enter a three-letter ISO 4217 currency code, such as CNY or USD.")

@@ -427,13 +427,13 @@ class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
 
 def changes(request: HttpRequest, programme: str) -> HttpResponse:
     """What changed: every revision of a target or a milestone date, newest first."""
-    programme = programme_or_404(programme)
-    changes = revisions.programme_changes(programme)
-    exported = export_or_none(request, ChangeTable(changes), f"{programme.slug}-changes")
+    shown = programme_or_404(programme)
+    changes = revisions.programme_changes(shown)
+    exported = export_or_none(request, ChangeTable(changes), f"{shown.slug}-changes")
     if exported:
         return exported
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
-    return render(request, "tracker/change_list.html", {"programme": programme, "page_obj": page})
+    return render(request, "tracker/change_list.html", {"programme": shown, "page_obj": page})
 
 
 def methodology(request: HttpRequest) -> HttpResponse:
