@@ -9,5 +9,5 @@ def site(request: HttpRequest) -> dict:
         return {}
     # Asked once a request, however many templates (tables, includes) render.
     if not hasattr(request, "demo_data_present"):
-        request.demo_data_present = demo_records_exist()
-    return {"demo_data_present": request.demo_data_present}
+        request.demo_data_present = demo_records_exist()  # type: ignore[attr-defined]
+    return {"demo_data_present": request.demo_data_present}  # type: ignore[attr-defined]

@@ -15,24 +15,25 @@ from tracker.models import (
     Milestone,
     MilestoneQuerySet,
     ProgressUpdate,
+    TrackedModel,
 )
 from tracker.progress import Status
 
 
 def upsert(
-    model: type[models.Model],
+    model: type[TrackedModel],
     *,
     lookup: Mapping[str, Any],
     values: Mapping[str, Any],
     many: Mapping[str, Iterable[models.Model]] | None = None,
     reason: str = "",
-) -> tuple[models.Model, bool]:
+) -> tuple[TrackedModel, bool]:
     """Create the record, or bring it in line with `values`, saving only on a change.
 
     Returns the record and whether anything was written, so a loader run twice writes
     nothing, not even a history entry.
     """
-    obj = model.objects.filter(**lookup).first()
+    obj = model._default_manager.filter(**lookup).first()
     changed = obj is None
     if obj is None:
         obj = model(**{**lookup, **values})
@@ -49,7 +50,7 @@ def upsert(
         )
         if change is None:
             return obj, False
-        return model.objects.get(pk=change.object_id), True
+        return model._default_manager.get(pk=change.object_id), True
     if changed:
         obj._change_reason = reason
         obj.full_clean()
@@ -68,10 +69,10 @@ def clear_demo_records() -> dict[str, int]:
     """Delete every illustrative record and nothing else; counts by model."""
     deleted = {}
     for model in DEMO_MODELS:
-        _, by_model = model.objects.filter(is_demo=True).delete()
+        _, by_model = model._default_manager.filter(is_demo=True).delete()
         deleted[str(model._meta.verbose_name_plural)] = by_model.get(model._meta.label, 0)
         # Their history is illustrative too.
-        model.history.model.objects.filter(is_demo=True).delete()
+        model.history.model._default_manager.filter(is_demo=True).delete()
     return deleted
 
 

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -74,7 +75,7 @@ class BoundedPagingMixin:
     """Table pages answer an impossible or enormous ?per_page= with a message."""
 
     def dispatch(self, request, *args, **kwargs):
-        return per_page_refused(request) or super().dispatch(request, *args, **kwargs)
+        return per_page_refused(request) or super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # mixin
 
 
 def badge_context(request: HttpRequest, badge: str, alt: str) -> dict:
@@ -91,14 +92,15 @@ class ExportableDetailMixin:
     """A detail page whose main table can be downloaded with the filters applied."""
 
     export_table_key = "projects_table"
+    request: HttpRequest  # the view's it is mixed into
 
     def render_to_response(self, context, **kwargs):
-        name = f"{context['programme'].slug}-{self.export_name}"
+        name = f"{context['programme'].slug}-{self.export_name}"  # type: ignore[attr-defined]
         exported = export_or_none(self.request, context[self.export_table_key], name)
-        return exported or super().render_to_response(context, **kwargs)
+        return exported or super().render_to_response(context, **kwargs)  # type: ignore[misc]
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
     """The programme list, or straight to the programme when there is only one."""
     slugs = list(Programme.objects.values_list("slug", flat=True)[:2])
     if len(slugs) == 1:
