@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test lint format lock messages clean bench
+.PHONY: run test lint dupes format lock messages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,18 @@ node_modules/.installed: package.json package-lock.json
 test: $(VENV)/.dev-installed node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The checks CI runs: ruff, mypy (settings in pyproject.toml), the template linter, then
+# the repeated-block check last, so that the others have spoken before it.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/djlint templates --lint
+	@$(MAKE) --no-print-directory dupes
+
+# No block of six or more lines repeated in the package (see [tool.pylint] in pyproject.toml).
+dupes: $(VENV)/.dev-installed
+	$(BIN)/pylint --score=no tracker
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .

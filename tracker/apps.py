@@ -22,7 +22,7 @@ class TrackerConfig(AppConfig):
         # Staff are named "Full Name <email>" wherever the admin shows a user (lists,
         # pickers, history), not by a bare user name. Django's user model is kept (a
         # custom one cannot be swapped in once migrated), so only its label changes.
-        get_user_model().__str__ = display_name
+        get_user_model().__str__ = display_name  # type: ignore[method-assign]  # on purpose
 
 
 class TrackerAdminConfig(admin_apps.AdminConfig):

@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[models.Organisation]):
     class Meta:
         model = models.Organisation
 
@@ -29,7 +29,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     kind = models.Organisation.Kind.COMPANY
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(factory.django.DjangoModelFactory[models.Source]):
     class Meta:
         model = models.Source
 
@@ -41,7 +41,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     language = "en"
 
 
-class SectorFactory(factory.django.DjangoModelFactory):
+class SectorFactory(factory.django.DjangoModelFactory[models.Sector]):
     class Meta:
         model = models.Sector
         django_get_or_create = ("slug",)
@@ -51,7 +51,7 @@ class SectorFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"sector-{n}")
 
 
-class ProgrammeFactory(factory.django.DjangoModelFactory):
+class ProgrammeFactory(factory.django.DjangoModelFactory[models.Programme]):
     class Meta:
         model = models.Programme
 
@@ -66,7 +66,7 @@ class ProgrammeFactory(factory.django.DjangoModelFactory):
     planned_project_count = 10
 
 
-class ProjectFactory(factory.django.DjangoModelFactory):
+class ProjectFactory(factory.django.DjangoModelFactory[models.Project]):
     class Meta:
         model = models.Project
 
@@ -80,7 +80,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     due_on = dt.date(2025, 6, 1)
 
 
-class TargetFactory(factory.django.DjangoModelFactory):
+class TargetFactory(factory.django.DjangoModelFactory[models.Target]):
     class Meta:
         model = models.Target
 
@@ -98,11 +98,11 @@ class TargetFactory(factory.django.DjangoModelFactory):
 
 
 class ProgrammeTargetFactory(TargetFactory):
-    project = None
-    programme = factory.SubFactory(ProgrammeFactory)
+    project = None  # type: ignore[assignment]  # a declaration replaced by a value
+    programme = factory.SubFactory(ProgrammeFactory)  # type: ignore[assignment]
 
 
-class MeasurementFactory(factory.django.DjangoModelFactory):
+class MeasurementFactory(factory.django.DjangoModelFactory[models.Measurement]):
     class Meta:
         model = models.Measurement
 
@@ -112,7 +112,7 @@ class MeasurementFactory(factory.django.DjangoModelFactory):
     as_of = factory.Sequence(lambda n: dt.date(2022, 1, 1) + dt.timedelta(days=n))
 
 
-class MilestoneFactory(factory.django.DjangoModelFactory):
+class MilestoneFactory(factory.django.DjangoModelFactory[models.Milestone]):
     class Meta:
         model = models.Milestone
 
@@ -124,7 +124,7 @@ class MilestoneFactory(factory.django.DjangoModelFactory):
     status = models.Milestone.Status.PLANNED
 
 
-class ProgressUpdateFactory(factory.django.DjangoModelFactory):
+class ProgressUpdateFactory(factory.django.DjangoModelFactory[models.ProgressUpdate]):
     class Meta:
         model = models.ProgressUpdate
 

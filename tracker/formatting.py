@@ -34,7 +34,7 @@ def format_compact(value: Decimal | int | float, language: str | None = None) ->
     locale = babel_locale(language)
     # Chinese counts in 万 (ten thousand); English words start at a million.
     threshold = 10_000 if locale.startswith("zh") else 1_000_000
-    if abs(value) < threshold:
+    if -threshold < value < threshold:
         return format_decimal(value, locale=locale)
     return format_compact_decimal(value, format_type="long", locale=locale, fraction_digits=2)
 

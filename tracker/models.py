@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from simple_history.models import HistoricalRecords
 from tracker import progress
 
 # Largest money amounts are in the trillions of yuan; four places cover percentages.
-VALUE_FIELD = {"max_digits": 24, "decimal_places": 4}
+VALUE_FIELD: dict[str, Any] = {"max_digits": 24, "decimal_places": 4}
 
 currency_validator = RegexValidator(
     r"^[A-Z]{3}$", _("Enter a three-letter ISO 4217 currency code, such as CNY or USD.")
@@ -43,6 +44,11 @@ class TrackedModel(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
+    # What django-simple-history adds: the history manager, and the reason and author a
+    # save records.
+    history: ClassVar[Any]
+    _change_reason: str
+    _history_user: Any
 
     class Meta:
         abstract = True
@@ -316,7 +322,7 @@ class Programme(TrackedModel):
         """The programme-level targets with their assessments (after `with_status()`)."""
         today = today or timezone.localdate()
         result = []
-        for target in self.headline_targets:
+        for target in self.headline_targets:  # type: ignore[attr-defined]  # with_status()
             if target.withdrawn_on:
                 continue
             target.programme = self  # so roll-ups read the projects fetched with it
@@ -514,7 +520,8 @@ class Project(TrackedModel):
         errors = {}
         if self.start_on and self.due_on and self.due_on < self.start_on:
             errors["due_on"] = _("A project cannot be due before it starts.")
-        reasons = (self.declared_rating_reason_en, self.declared_rating_reason_zh_hans)
+        # The fields django-modeltranslation adds.
+        reasons = (self.declared_rating_reason_en, self.declared_rating_reason_zh_hans)  # type: ignore[attr-defined]
         if self.declared_rating and not any((reason or "").strip() for reason in reasons):
             # The English field is the one every form shows.
             errors["declared_rating_reason_en"] = _("A declared rating needs a reason.")
@@ -595,15 +602,20 @@ class ProjectPart:
     Its programme is always its project's programme: it is filled in from the project
     when missing, and a mismatch is refused."""
 
+    # The fields of the models it is mixed into.
+    project: Project | None
+    project_id: int | None
+    programme_id: int | None
+
     def save(self, *args, **kwargs) -> None:
         if self.project_id and not self.programme_id:
-            self.programme_id = self.project.programme_id
-        super().save(*args, **kwargs)
+            self.programme_id = self.project.programme_id  # type: ignore[union-attr]  # set
+        super().save(*args, **kwargs)  # type: ignore[misc]  # Model.save, after the mixin
 
     def programme_errors(self) -> dict:
         if self.project_id and not self.programme_id:
-            self.programme_id = self.project.programme_id
-        if self.project_id and self.project.programme_id != self.programme_id:
+            self.programme_id = self.project.programme_id  # type: ignore[union-attr]  # set
+        if self.project_id and self.project.programme_id != self.programme_id:  # type: ignore[union-attr]
             return {"project": _("This project belongs to another programme.")}
         return {}
 
@@ -1178,7 +1190,7 @@ class ProgressUpdate(ProjectPart, TrackedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        owner = self.project if self.project_id else self.programme
+        owner = self.project or self.programme
         return f"{owner.get_absolute_url()}#update-{self.pk}"
 
     def clean(self) -> None:

@@ -13,8 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 # Progress ratio thresholds (Open SDG): on track at 0.95 or more, needs acceleration
 # from 0.6, off track from 0, moving away below 0.
@@ -49,7 +53,7 @@ class Status(StrEnum):
     STALE = "stale"
 
     @property
-    def label(self) -> str:
+    def label(self) -> StrPromise:
         return STATUS_LABELS[self]
 
 
@@ -153,7 +157,7 @@ def assess(
         baseline = points[0]
     expected = expected_value(baseline, target, due, today) if baseline else None
     forecast_on = forecast(points, target, comparator)
-    result = {"due": due, "actual": actual, "as_of": as_of, "expected": expected}
+    result: dict[str, Any] = {"due": due, "actual": actual, "as_of": as_of, "expected": expected}
 
     if latest is not None and meets(latest.value, target, comparator):
         return Assessment(Status.ACHIEVED, **result)
@@ -167,8 +171,9 @@ def assess(
         return Assessment(Status.STALE, **result)
 
     # `baseline` is set here: it falls back to the first measurement.
+    assert baseline is not None and expected is not None  # noqa: S101 (for the type checker)
     direction = 1 if comparator == AT_LEAST else -1
-    moved = (actual - baseline.value) * direction
+    moved = (latest.value - baseline.value) * direction
     planned = (expected - baseline.value) * direction
     if planned <= 0 or (first_is_baseline and len(points) == 1):
         # No progress is expected yet (no time has elapsed since the baseline), or the
@@ -190,7 +195,7 @@ def status_for_ratio(ratio: Decimal) -> Status:
 
 
 def assess_range(
-    *, due_earliest: dt.date | None, due: dt.date, **kwargs
+    *, due_earliest: dt.date | None, due: dt.date, **kwargs: Any
 ) -> tuple[Assessment, Assessment | None]:
     """For a due range ("three to five years"): the assessment against the final due
     date, and against the range's earlier end (None without a range)."""

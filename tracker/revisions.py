@@ -65,7 +65,7 @@ def _show(value: Any, field: str, record) -> str:
 
 
 def changes_in(
-    records: Iterable, fields: dict[str, str], kind: str, programme_slug: str
+    records: Iterable, fields: dict[str, Any], kind: str, programme_slug: str
 ) -> list[Change]:
     """Compare each historical record with the one before it for the same object."""
     route = "tracker:target-detail" if kind == "target" else "tracker:milestone-detail"

@@ -50,7 +50,7 @@ class SafeTableExport(TableExport):
     def __init__(self, export_format, table, exclude_columns=None, dataset_kwargs=None):
         super().__init__(export_format, table, exclude_columns, dataset_kwargs)
         if export_format in SPREADSHEET_FORMATS:
-            self.dataset = escape_dataset(self.dataset)
+            self.dataset = escape_dataset(self.dataset)  # type: ignore[has-type]  # untyped base
 
     @classmethod
     def is_valid_format(cls, export_format) -> bool:
@@ -61,7 +61,7 @@ class EscapedFormat:
     """For django-import-export's formats: escape the dataset before it is written."""
 
     def export_data(self, dataset, **kwargs):
-        return super().export_data(escape_dataset(dataset), **kwargs)
+        return super().export_data(escape_dataset(dataset), **kwargs)  # type: ignore[misc]  # mixin
 
 
 class CSV(EscapedFormat, base_formats.CSV):

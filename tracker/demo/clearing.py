@@ -10,8 +10,8 @@ def clear_demo_records() -> dict[str, int]:
     """Delete every illustrative record and nothing else; counts by model."""
     deleted = {}
     for model in DEMO_MODELS:
-        _, by_model = model.objects.filter(is_demo=True).delete()
+        _, by_model = model._default_manager.filter(is_demo=True).delete()
         deleted[str(model._meta.verbose_name_plural)] = by_model.get(model._meta.label, 0)
         # Their history is illustrative too.
-        model.history.model.objects.filter(is_demo=True).delete()
+        model.history.model._default_manager.filter(is_demo=True).delete()
     return deleted

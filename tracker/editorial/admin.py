@@ -6,6 +6,7 @@ those fields are edited on the record's own page, reached by the row's link.
 
 import csv
 import itertools
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -82,7 +83,16 @@ def scoped_choices(model, user) -> QuerySet:
     return scope(model._default_manager.all(), user)
 
 
-class ScopedMixin:
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+    # The mixins below go in front of a ModelAdmin: checked as one.
+    ModelAdminMixin = admin.ModelAdmin[Any]
+else:
+    ModelAdminMixin = object
+
+
+class ScopedMixin(ModelAdminMixin):
     """Lists, forms, choices, autocompletes and exports hold only what the person may
     work on: another project's records are simply not there."""
 
@@ -105,9 +115,9 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
     list_per_page = 50
     readonly_fields = ("is_demo", "created_at", "updated_at")
 
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        form.current_user = request.user
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.current_user = request.user  # type: ignore[attr-defined]  # for TrackerForm
         return form
 
     def _in_scope_or_404(self, request, object_id) -> None:
@@ -187,7 +197,7 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
         return obj.is_demo
 
 
-class PublishingMixin:
+class PublishingMixin(ModelAdminMixin):
     """Saves go through the one write path (publishing.save_change): a manager's change is
     published, an editor's waits for review, and neither is written around it. This
     covers the full form, its inline rows and the rows of an editable list."""
@@ -266,7 +276,7 @@ class PublishingMixin:
             messages.info(
                 request,
                 format_html(
-                    _(
+                    gettext(
                         "Your change to “{}” was sent for review. It is not public until a "
                         'manager of the programme publishes it: <a href="{}">see the change</a>.'
                     ),
@@ -336,7 +346,7 @@ def target_value_display(target: Target, value) -> str:
     return f"{text} {target.unit}".strip()
 
 
-class SharedRecordMixin:
+class SharedRecordMixin(ModelAdminMixin):
     """Sectors and organisations are shared by every programme: managers add them, and
     only a site administrator changes one, since a rename shows on every programme."""
 
@@ -430,7 +440,7 @@ class ProgrammeAdmin(PublishingMixin, TrackerAdmin):
 
     @admin.display(description=_("projects identified"), ordering="project_count")
     def projects_identified(self, obj: Programme) -> int:
-        return obj.project_count
+        return obj.project_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 @admin.register(Sector)
@@ -504,7 +514,7 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
     inlines = [ProjectTargetInline, ProjectMilestoneInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).with_status()
+        return super().get_queryset(request).with_status()  # type: ignore[attr-defined]
 
     def is_editor_only(self, request, obj) -> bool:
         return obj is not None and not programmes_for(request.user).filter(pk=obj.programme_id)
@@ -524,7 +534,7 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
         )
 
     @admin.display(description=_("computed rating"))
-    def computed_rating(self, obj: Project) -> str:
+    def computed_rating(self, obj: Project) -> "str | StrPromise":
         rating = obj.computed_rating()
         return Rating(rating).label if rating else _("Unknown")
 
@@ -588,7 +598,7 @@ class ScopedImportExportMixin(BoundedImportMixin, ImportExportMixin):
         return response
 
 
-class NoDeleteMixin:
+class NoDeleteMixin(ModelAdminMixin):
     """What the public has seen is withdrawn with a reason, never deleted."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -617,14 +627,14 @@ class TargetAdmin(PublishingMixin, NoDeleteMixin, TrackerAdmin):
     inlines = [MeasurementInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("project").with_status()
+        return super().get_queryset(request).select_related("project").with_status()  # type: ignore[attr-defined]
 
     @admin.display(description=_("target value"), ordering="target_value")
     def target_display(self, obj: Target) -> str:
         return target_value_display(obj, obj.target_value)
 
     @admin.display(description=_("computed status"))
-    def computed_status(self, obj: Target) -> str:
+    def computed_status(self, obj: Target) -> "str | StrPromise":
         final, earliest = obj.assess()
         if earliest is None or earliest.status == final.status:
             return final.status.label
@@ -686,7 +696,7 @@ class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, Tr
     date_hierarchy = "planned_on"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).with_slippage()
+        return super().get_queryset(request).with_slippage()  # type: ignore[attr-defined]
 
     # Under django-import-export's buttons, which extend it.
     change_list_template = "admin/tracker/milestone/change_list.html"
@@ -845,9 +855,9 @@ class ChangeRequestAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("kind of record"), ordering="content_type")
-    def kind(self, obj: ChangeRequest) -> str:
-        label = capfirst(obj.content_type.model_class()._meta.verbose_name)
-        return format_lazy("{} ({})", label, _("new")) if obj.is_addition else label
+    def kind(self, obj: ChangeRequest) -> "str | StrPromise":
+        label = capfirst(obj.content_type.model_class()._meta.verbose_name)  # type: ignore[union-attr]
+        return format_lazy("{} ({})", label, _("new")) if obj.is_addition else str(label)
 
     @admin.display(description=_("author"), ordering="author")
     def author_name(self, obj: ChangeRequest) -> str:

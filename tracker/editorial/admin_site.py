@@ -81,7 +81,7 @@ class TrackerAdminSite(admin.AdminSite):
         from tracker.editorial.staff import must_use_two_factor
 
         user = request.user
-        return user.is_verified() or not must_use_two_factor(user)
+        return user.is_verified() or not must_use_two_factor(user)  # type: ignore[union-attr]  # django-otp
 
     def each_context(self, request: HttpRequest) -> dict:
         from tracker.editorial.staff import is_manager

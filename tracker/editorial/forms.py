@@ -26,7 +26,7 @@ class StaleCheckedForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        self.refuse_if_stale(cleaned.get("loaded_version"))
+        self.refuse_if_stale(self.cleaned_data.get("loaded_version"))
         return cleaned
 
     def refuse_if_stale(self, loaded: str | None) -> None:
@@ -48,7 +48,7 @@ class StaleCheckedForm(forms.ModelForm):
         history = self.instance.history.order_by("history_date", "history_id")
         before = history.filter(updated_at__lte=loaded_at).last()
         since = list(history.filter(updated_at__gt=loaded_at))
-        who = sorted({str(r.history_user) for r in since if r.history_user}) or [_("someone")]
+        who = sorted({str(r.history_user) for r in since if r.history_user}) or [str(_("someone"))]
         changes = []
         if before is not None and since:
             for change in since[-1].diff_against(before).changes:
@@ -109,7 +109,7 @@ class TrackerForm(StaleCheckedForm):
         return cleaned
 
     def _post_clean(self):
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # the form's, after the mixin
         # Say here, next to the form, what the publishing path would refuse on saving.
         user = getattr(self, "current_user", None)
         if user is None or self.errors or self._meta.model not in publishing.REVIEWED_MODELS:

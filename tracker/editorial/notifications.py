@@ -4,6 +4,7 @@ as plain text with an HTML alternative. The daily digest (send_reminders) stays.
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -88,7 +89,7 @@ def send_workflow_mail(
     Returns the number of messages sent."""
     if event not in EVENTS:
         raise ValueError(f"Unknown workflow event: {event!r}")
-    people = {}
+    people: dict[int, Any] = {}
     for user in recipients:
         if user.email and user.is_active and user.pk != getattr(actor, "pk", None):
             people.setdefault(user.pk, user)

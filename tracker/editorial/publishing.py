@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -158,8 +158,9 @@ def owner_of(obj: models.Model) -> tuple[Programme, Project | None]:
         return obj.programme, obj
     if isinstance(obj, Measurement):
         return obj.target.programme, obj.target.project
-    project = obj.project if obj.project_id else None
-    return (project.programme if project else obj.programme), project
+    # Every other record is a ProjectPart.
+    project = obj.project if obj.project_id else None  # type: ignore[attr-defined]
+    return (project.programme if project else obj.programme), project  # type: ignore[attr-defined]
 
 
 def can_publish(user, programme: Programme) -> bool:
@@ -202,7 +203,7 @@ def publishes_directly(user, programme: Programme) -> bool:
     return can_publish(user, programme) and not programme.requires_second_approval
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     raise PermissionDenied(message)
 
 
@@ -222,7 +223,7 @@ def check_scope(
         changed = set(values)
     programme, project = owner_of(obj)
     is_manager = manages(user, programme.pk)
-    if live is not None and not scope(model.objects.filter(pk=live.pk), user).exists():
+    if live is not None and not scope(model._default_manager.filter(pk=live.pk), user).exists():
         _refuse(_("This record is not in your projects."))
     if model is Programme:
         if live is None or not is_manager:
@@ -247,7 +248,8 @@ def check_scope(
 def check_reason(model: type[models.Model], changed: Iterable[str], reason: str) -> None:
     needing = [name for name in changed if name in REASON_FIELDS.get(model, ())]
     if needing and not reason.strip():
-        labels = ", ".join(str(model._meta.get_field(name).verbose_name) for name in needing)
+        fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in needing]
+        labels = ", ".join(str(field.verbose_name) for field in fields)
         raise ValidationError(
             _("Changing %(fields)s is shown to the public: give the reason.") % {"fields": labels},
             code="reason",
@@ -261,7 +263,7 @@ def _assign(obj: models.Model, values: Mapping[str, Any]) -> dict[str, list]:
     """Set the plain fields of `values` on `obj`; return the many-to-many ones."""
     many = {}
     for name, text in values.items():
-        field = type(obj)._meta.get_field(name)
+        field = cast("models.Field[Any, Any]", type(obj)._meta.get_field(name))
         if field.many_to_many:
             many[name] = text
         else:
@@ -270,8 +272,9 @@ def _assign(obj: models.Model, values: Mapping[str, Any]) -> dict[str, list]:
 
 
 def _write(obj: models.Model, many: Mapping[str, list], *, reason: str, author) -> models.Model:
-    obj._change_reason = reason
-    obj._history_user = author
+    # What django-simple-history records with the save.
+    obj._change_reason = reason  # type: ignore[attr-defined]
+    obj._history_user = author  # type: ignore[attr-defined]
     obj.full_clean()
     try:
         with transaction.atomic():
@@ -312,11 +315,14 @@ def save_change(
         # The row lock makes the check and the write one step: a second save of the same
         # stale form waits here, then sees the first one's version.
         live = (
-            model.objects.select_for_update(of=("self",)).filter(pk=instance.pk).order_by().first()
+            model._default_manager.select_for_update(of=("self",))
+            .filter(pk=instance.pk)
+            .order_by()
+            .first()
         )
         if live is None:
             _refuse(_("This record is not in your projects."))
-        if loaded_version is not None and live.updated_at > loaded_version:
+        if loaded_version is not None and live.updated_at > loaded_version:  # type: ignore[attr-defined]
             raise StaleRecord(
                 _("Someone saved this record after you loaded it: reload and try again."),
                 code="stale",
@@ -395,7 +401,7 @@ def refusal(*, instance: models.Model, by, m2m: Mapping[str, Iterable] | None = 
     """Why `by` may not make this change ("" if they may): what save_change would refuse,
     for a form to say next to the fields before anything is saved."""
     model = type(instance)
-    live = model.objects.filter(pk=instance.pk).first() if instance.pk else None
+    live = model._default_manager.filter(pk=instance.pk).first() if instance.pk else None
     values = changed_values(instance, snapshot(live) if live is not None else {}, m2m)
     try:
         check_scope(by, live if live is not None else instance, live, values)
@@ -445,9 +451,13 @@ def publish(*, change: ChangeRequest, by) -> ChangeRequest:
         _refuse(_("Only a manager of this programme can publish its changes."))
     if by is not None and by == change.author and change.programme.requires_second_approval:
         _refuse(_("This programme asks for a second manager: someone else must publish it."))
-    model = change.content_type.model_class()
+    model = cast("type[models.Model]", change.content_type.model_class())  # one of ours
     if change.object_id:
-        obj = model.objects.select_for_update(of=("self",)).order_by().get(pk=change.object_id)
+        obj = (
+            model._default_manager.select_for_update(of=("self",))
+            .order_by()
+            .get(pk=change.object_id)
+        )
         programme, project = owner_of(obj)
         if (programme.pk, project.pk if project else None) != (
             change.programme_id,
@@ -506,7 +516,7 @@ def withdraw(*, change: ChangeRequest, by) -> ChangeRequest:
 
 
 def field_label(model: type[models.Model], name: str) -> str:
-    return str(capfirst(model._meta.get_field(name).verbose_name))
+    return str(capfirst(cast("models.Field[Any, Any]", model._meta.get_field(name)).verbose_name))
 
 
 def show(model: type[models.Model], name: str, text: Any) -> str:
@@ -514,13 +524,13 @@ def show(model: type[models.Model], name: str, text: Any) -> str:
     records by name."""
     if text is None or text == "" or text == []:
         return "—"
-    field = model._meta.get_field(name)
+    field = cast("models.Field[Any, Any]", model._meta.get_field(name))
     if field.many_to_many:
-        names = [str(obj) for obj in field.related_model._default_manager.filter(pk__in=text)]
+        names = [str(obj) for obj in field.related_model._default_manager.filter(pk__in=text)]  # type: ignore[union-attr]
         return ", ".join(sorted(names)) or "—"
     value = load(field, text)
     if field.is_relation:
-        related = field.related_model._default_manager.filter(pk=value).first()
+        related = field.related_model._default_manager.filter(pk=value).first()  # type: ignore[union-attr]
         return str(related) if related is not None else f"#{value}"
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
@@ -535,7 +545,7 @@ def show(model: type[models.Model], name: str, text: Any) -> str:
 
 def describe(change: ChangeRequest) -> list[tuple[str, str, str]]:
     """Each changed field as (label, before, after), readable."""
-    model = change.content_type.model_class()
+    model = cast("type[models.Model]", change.content_type.model_class())  # one of ours
     return [
         (
             field_label(model, name),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +29,9 @@ from tracker.editorial import publishing
 from tracker.editorial.scopes import scope
 from tracker.editorial.uploads import BoundedImportForm
 from tracker.models import Measurement, Milestone, Project, Source, Target
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 FORMATS_HELP = gettext_lazy(
     "Dates as YYYY-MM-DD (2026-03-31); numbers plain, without units or thousands "
@@ -110,7 +114,7 @@ class NumberWidget(widgets.Widget):
 class ScopedForeignKeyWidget(widgets.ForeignKeyWidget):
     """A foreign key that only finds what the importing person may work on."""
 
-    def __init__(self, model, field="pk", *, user=None, message: str = ""):
+    def __init__(self, model, field="pk", *, user=None, message: str | StrPromise = ""):
         super().__init__(model, field)
         self.user = user
         self.message = message

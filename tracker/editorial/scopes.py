@@ -4,7 +4,15 @@ reads these, so a record outside a person's scope is simply not there for them."
 
 from django.db.models import Model, Q, QuerySet
 
-from tracker.models import Measurement, Milestone, Programme, ProgressUpdate, Project, Target
+from tracker.models import (
+    Measurement,
+    Milestone,
+    Programme,
+    ProgressUpdate,
+    Project,
+    ProjectQuerySet,
+    Target,
+)
 
 
 def programmes_for(user) -> QuerySet[Programme]:
@@ -13,7 +21,7 @@ def programmes_for(user) -> QuerySet[Programme]:
     return Programme.objects.filter(managers=user)
 
 
-def projects_for(user) -> QuerySet[Project]:
+def projects_for(user) -> ProjectQuerySet:
     if user.is_superuser:
         return Project.objects.all()
     return Project.objects.filter(

@@ -6,6 +6,7 @@ e-mail, and can change nobody's permissions: inviting makes a new account in the
 "Project editor" group, and assigning touches only their own programme's projects."""
 
 import logging
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import Group
+from django.contrib.auth.models import User as AuthUser
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -283,7 +285,7 @@ class InviteForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language for e-mail"), choices=settings.LANGUAGES, initial=settings.LANGUAGE_CODE
     )
-    projects = forms.ModelMultipleChoiceField(
+    projects: "forms.ModelMultipleChoiceField[Project]" = forms.ModelMultipleChoiceField(
         label=_("Projects to edit"),
         queryset=Project.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -291,18 +293,21 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args, programme: Programme, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["projects"].queryset = programme.projects.order_by("name")
+        self.fields["projects"].queryset = programme.projects.order_by("name")  # type: ignore[attr-defined]
         self.fields["language"].initial = translation.get_language()
 
 
 class AssignForm(forms.Form):
-    project = forms.ModelChoiceField(queryset=Project.objects.none())
+    project: "forms.ModelChoiceField[Project]" = forms.ModelChoiceField(
+        queryset=Project.objects.none()
+    )
     user = forms.ModelChoiceField(queryset=User.objects.none())
 
     def __init__(self, *args, programme: Programme, by, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = programme.projects.all()
-        self.fields["user"].queryset = staff_users_for(by)
+        # Fields of the model choice kind, which self.fields does not say.
+        self.fields["project"].queryset = programme.projects.all()  # type: ignore[attr-defined]
+        self.fields["user"].queryset = staff_users_for(by)  # type: ignore[attr-defined]
 
 
 class ProfileForm(forms.Form):
@@ -377,7 +382,7 @@ def programme_staff(request: HttpRequest, programme_id: int) -> HttpResponse:
         TOTPDevice.objects.filter(user__in=people, confirmed=True).values_list("user", flat=True)
     )
     for person in managers + [u for p in projects for u in p.editors.all()]:
-        person.has_second_factor = person.pk in secured
+        person.has_second_factor = person.pk in secured  # type: ignore[attr-defined]  # shown
     rows = []
     for project in projects:
         editors = list(project.editors.all())
@@ -456,13 +461,13 @@ def accept_invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResp
     if user is not None:
         translation.activate(language_of(user))
         request.LANGUAGE_CODE = translation.get_language()
-    form = SetPasswordForm(user, request.POST or None) if valid else None
-    if valid and request.method == "POST" and form.is_valid():
+    form = SetPasswordForm(user, request.POST or None) if valid and user is not None else None
+    if form is not None and request.method == "POST" and form.is_valid():
         form.save()  # a new password hash: the link stops working
         messages.success(
             request,
             gettext("Your password is set. Log in with your user name, %(username)s.")
-            % {"username": user.get_username()},
+            % {"username": form.user.get_username()},
         )
         return redirect(reverse("admin:login") + "?next=" + reverse("admin:index"))
     return TemplateResponse(
@@ -480,7 +485,7 @@ def accept_invitation(request: HttpRequest, uidb64: str, token: str) -> HttpResp
 
 
 def my_profile(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = cast(AuthUser, request.user)  # the admin site lets only staff in
     form = ProfileForm(
         request.POST or None,
         initial={"name": user.get_full_name(), "language": language_of(user)},

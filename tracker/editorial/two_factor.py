@@ -59,7 +59,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-    if user_has_device(user) and not user.is_verified():
+    if user_has_device(user) and not user.is_verified():  # type: ignore[attr-defined]  # django-otp
         # Someone with a device changes nothing here before giving its code: a password
         # alone must not be enough to add an app or make new backup codes.
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))

@@ -21,6 +21,7 @@ import os
 import time
 import zipfile
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import tablib
 from django import forms
@@ -173,8 +174,9 @@ class BoundedXLSX(base_formats.XLSX):
         try:
             sheet = book.active
             # The sheet's stated size may be anything: each row would be padded to it.
-            sheet.reset_dimensions()
-            return bounded_dataset(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True))
+            sheet.reset_dimensions()  # type: ignore[union-attr]  # else a read failure
+            rows = sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)  # type: ignore[union-attr]
+            return bounded_dataset(rows)
         finally:
             book.close()
 
@@ -201,7 +203,7 @@ def check_xlsx_archive(data: bytes) -> None:
         )
 
 
-IMPORT_FORMATS = [BoundedCSV, BoundedXLSX]
+IMPORT_FORMATS: list[type[BoundedCSV] | type[BoundedXLSX]] = [BoundedCSV, BoundedXLSX]
 
 
 def read_failure_message(error: Exception, input_format: str) -> str:
@@ -262,7 +264,13 @@ def timed(resource_class: type) -> type:
     return _timed_classes[resource_class]
 
 
-class BoundedImportMixin:
+if TYPE_CHECKING:
+    from import_export.admin import ImportMixin
+else:
+    ImportMixin = object
+
+
+class BoundedImportMixin(ImportMixin):
     """For a ModelAdmin with django-import-export's ImportMixin: the bounded formats and
     form, an import stopped at its time limit, readable messages, and no temporary file
     left behind by a preview that cannot be confirmed."""

@@ -4,7 +4,7 @@ daily reminder (send_reminders)."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from tracker.editorial.scopes import programmes_for, projects_for
 from tracker.models import ChangeRequest, Milestone, ProgressUpdate, Project, Target
@@ -58,7 +58,7 @@ class Workload:
         )
 
 
-def workload(user: AbstractBaseUser, today: dt.date) -> Workload:
+def workload(user: User, today: dt.date) -> Workload:
     projects = list(projects_for(user).with_status().order_by("programme", "name"))
     changes = ChangeRequest.objects.select_related("programme").order_by("created_at", "pk")
     to_review: list[ProgressUpdate] = []

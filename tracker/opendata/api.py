@@ -170,8 +170,8 @@ class MeasurementOut(Schema):
 def assessed(target: Target):
     """Assess once per target, for both of its assessment fields."""
     if not hasattr(target, "_assessed"):
-        target._assessed = target.assess(today())
-    return target._assessed
+        target._assessed = target.assess(today())  # type: ignore[attr-defined]
+    return target._assessed  # type: ignore[attr-defined]
 
 
 class TargetOut(Linked):

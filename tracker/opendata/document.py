@@ -68,16 +68,19 @@ def number(value: Decimal | None) -> str | None:
 
 def export_programme(programme: Programme) -> dict[str, Any]:
     sources = sorted(
-        _sources_of(programme), key=lambda s: (s.published_on or dt.date.min, s.title_en, s.pk)
+        _sources_of(programme),
+        key=lambda s: (s.published_on or dt.date.min, s.title_en, s.pk),  # type: ignore[attr-defined]
     )
-    keys = {source.pk: f"S{index}" for index, source in enumerate(sources, start=1)}
+    keys: dict[int | None, str] = {
+        source.pk: f"S{index}" for index, source in enumerate(sources, start=1)
+    }
     projects = programme.projects.select_related("sector").prefetch_related(
         "lead_organisations", "sources"
     )
     organisations = sorted(
         {o for o in (programme.designated_by, programme.host) if o}
         | {o for p in projects for o in p.lead_organisations.all()},
-        key=lambda o: o.name_en,
+        key=lambda o: o.name_en,  # type: ignore[attr-defined]  # modeltranslation's
     )
     sectors = sorted({p.sector for p in projects if p.sector}, key=lambda s: s.slug)
     return {
@@ -117,8 +120,8 @@ def export_programme(programme: Programme) -> dict[str, Any]:
             "scheme": tr(programme, "scheme"),
             "summary": tr(programme, "summary"),
             "pledge": tr(programme, "pledge"),
-            "designated_by": programme.designated_by.name_en if programme.designated_by else None,
-            "host": programme.host.name_en if programme.host else None,
+            "designated_by": programme.designated_by.name_en if programme.designated_by else None,  # type: ignore[attr-defined]
+            "host": programme.host.name_en if programme.host else None,  # type: ignore[attr-defined]
             "announced_on": day(programme.announced_on),
             "horizon_start": day(programme.horizon_start),
             "horizon_end_earliest": day(programme.horizon_end_earliest),
@@ -143,7 +146,7 @@ def export_programme(programme: Programme) -> dict[str, Any]:
                     "name": tr(p, "name"),
                     "summary": tr(p, "summary"),
                     "sector": p.sector.slug if p.sector else None,
-                    "lead_organisations": sorted(o.name_en for o in p.lead_organisations.all()),
+                    "lead_organisations": sorted(o.name_en for o in p.lead_organisations.all()),  # type: ignore[attr-defined]
                     "lifecycle_status": p.lifecycle_status,
                     "declared_rating": p.declared_rating,
                     "declared_rating_reason": tr(p, "declared_rating_reason"),
@@ -169,11 +172,11 @@ def _sources_of(programme: Programme) -> set[Source]:
     found |= set(Source.objects.filter(target__programme=programme))
     found |= set(Source.objects.filter(measurements__target__programme=programme))
     found |= set(Source.objects.filter(milestones__programme=programme))
-    found |= {t.reported_equivalent_source for t in programme.targets.all()} - {None}
+    found |= {t.reported_equivalent_source for t in programme.targets.all()} - {None}  # type: ignore[arg-type]
     return found
 
 
-def _target(target: Target, keys: dict[int, str]) -> dict[str, Any]:
+def _target(target: Target, keys: dict[int | None, str]) -> dict[str, Any]:
     measurements = Measurement.objects.published().filter(target=target).order_by("as_of")
     return {
         "title": tr(target, "title"),
@@ -206,7 +209,7 @@ def _target(target: Target, keys: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def _milestone(milestone: Milestone, keys: dict[int, str]) -> dict[str, Any]:
+def _milestone(milestone: Milestone, keys: dict[int | None, str]) -> dict[str, Any]:
     return {
         "title": tr(milestone, "title"),
         "description": tr(milestone, "description"),
@@ -379,7 +382,7 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
     where = f"project {project.slug!r}" if project else "programme"
     for values in data.get("targets", []):
         target = _save(
-            Target(
+            Target(  # type: ignore[misc]  # full_clean refuses a missing value
                 programme=programme,
                 project=project,
                 **untr(values["title"], "title"),
@@ -405,7 +408,7 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
         target.sources.set([source(k) for k in values.get("sources", [])])
         for point in values.get("measurements", []):
             _save(
-                Measurement(
+                Measurement(  # type: ignore[misc]  # full_clean refuses a missing value
                     target=target,
                     as_of=_date(point["as_of"]),
                     value=_decimal(point["value"]),
@@ -416,7 +419,7 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
             )
     for values in data.get("milestones", []):
         _save(
-            Milestone(
+            Milestone(  # type: ignore[misc]  # full_clean refuses a missing value
                 programme=programme,
                 project=project,
                 **untr(values["title"], "title"),

@@ -20,7 +20,7 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     """503, rendered without the database: no context processors, no session."""
     message = _("The tracker is briefly unavailable. Please try again in a minute.")
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message}, status=503)
+        response: HttpResponse = JsonResponse({"detail": message}, status=503)
     else:
         # No request given: the context processors would ask the database.
         html = loader.render_to_string("503.html", {"message": message})

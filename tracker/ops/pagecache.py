@@ -62,7 +62,9 @@ def bump_on_commit(sender=None, using: str | None = None, **kwargs) -> None:
     nothing, and bumps nothing. Many saves in one transaction bump once."""
     connection = connections[using or DEFAULT_DB_ALIAS]
     if connection.in_atomic_block and any(
-        func is bump_content_version for _, func, _ in connection.run_on_commit
+        # The stubs give the entries two items; Django keeps (savepoints, func, robust).
+        func is bump_content_version  # type: ignore[misc]
+        for _, func, _ in connection.run_on_commit
     ):
         return
     transaction.on_commit(bump_content_version, using=connection.alias)
@@ -150,7 +152,7 @@ class PublicPageCacheMiddleware:
         ).timestamp()
         modified = int(max(version[1], midnight))
         if self._not_modified(request, etag, modified):
-            response = HttpResponseNotModified()
+            response: HttpResponse = HttpResponseNotModified()
             response["ETag"] = etag
             return response
         stored = self.recent.get(key, stamp) or self.shared(key, stamp, seconds)

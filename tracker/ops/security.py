@@ -75,7 +75,8 @@ class LockoutHandler(AxesDatabaseHandler):
     """
 
     def address_failures(self, request: HttpRequest) -> int:
-        attempts = AccessAttempt.objects.filter(ip_address=request.axes_ip_address)
+        # axes' middleware sets the address on the request.
+        attempts = AccessAttempt.objects.filter(ip_address=request.axes_ip_address)  # type: ignore[attr-defined]
         if settings.AXES_COOLOFF_TIME is not None:
             attempts = attempts.filter(attempt_time__gte=get_cool_off_threshold(request))
         return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
@@ -96,7 +97,7 @@ class LockoutHandler(AxesDatabaseHandler):
             user_locked_out.send(
                 "axes",
                 request=request,
-                username=credentials.get(settings.AXES_USERNAME_FORM_FIELD),
+                username=credentials.get(settings.AXES_USERNAME_FORM_FIELD),  # type: ignore[misc]  # axes' default
                 ip_address=request.axes_ip_address,
             )
 

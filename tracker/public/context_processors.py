@@ -11,5 +11,5 @@ def site(request: HttpRequest) -> dict:
         return {}
     # Asked once a request, however many templates (tables, includes) render.
     if not hasattr(request, "demo_data_present"):
-        request.demo_data_present = demo_records_exist()
-    return {"demo_data_present": request.demo_data_present, "search_max_length": MAX_LENGTH}
+        request.demo_data_present = demo_records_exist()  # type: ignore[attr-defined]
+    return {"demo_data_present": request.demo_data_present, "search_max_length": MAX_LENGTH}  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ class ProjectTable(tables.Table):
     def render_computed(self, record: Project) -> str:
         rating = record.computed_rating()
         if not rating:
-            return _("Unknown")
+            return str(_("Unknown"))
         return format_html('<span class="rating rating-{}">{}</span>', rating, Rating(rating).label)
 
     def render_declared_rating(self, record: Project) -> str:

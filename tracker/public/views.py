@@ -3,6 +3,7 @@ import datetime as dt
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -71,7 +72,7 @@ class BoundedPagingMixin:
     """Table pages answer an impossible or enormous ?per_page= with a message."""
 
     def dispatch(self, request, *args, **kwargs):
-        return per_page_refused(request) or super().dispatch(request, *args, **kwargs)
+        return per_page_refused(request) or super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # mixin
 
 
 def badge_context(request: HttpRequest, badge: str, alt: str) -> dict:
@@ -88,14 +89,15 @@ class ExportableDetailMixin:
     """A detail page whose main table can be downloaded with the filters applied."""
 
     export_table_key = "projects_table"
+    request: HttpRequest  # the view's it is mixed into
 
     def render_to_response(self, context, **kwargs):
-        name = f"{context['programme'].slug}-{self.export_name}"
+        name = f"{context['programme'].slug}-{self.export_name}"  # type: ignore[attr-defined]
         exported = export_or_none(self.request, context[self.export_table_key], name)
-        return exported or super().render_to_response(context, **kwargs)
+        return exported or super().render_to_response(context, **kwargs)  # type: ignore[misc]
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
     """The programme list, or straight to the programme when there is only one."""
     slugs = list(Programme.objects.values_list("slug", flat=True)[:2])
     if len(slugs) == 1:
@@ -424,13 +426,13 @@ class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
 
 def changes(request: HttpRequest, programme: str) -> HttpResponse:
     """What changed: every revision of a target or a milestone date, newest first."""
-    programme = programme_or_404(programme)
-    changes = revisions.programme_changes(programme)
-    exported = export_or_none(request, ChangeTable(changes), f"{programme.slug}-changes")
+    shown = programme_or_404(programme)
+    changes = revisions.programme_changes(shown)
+    exported = export_or_none(request, ChangeTable(changes), f"{shown.slug}-changes")
     if exported:
         return exported
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
-    return render(request, "tracker/change_list.html", {"programme": programme, "page_obj": page})
+    return render(request, "tracker/change_list.html", {"programme": shown, "page_obj": page})
 
 
 def methodology(request: HttpRequest) -> HttpResponse:
@@ -450,7 +452,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
 def search_page(request: HttpRequest) -> HttpResponse:
     """One search box over the public record; results grouped by kind (search.py)."""
     query = search.clean_query(request.GET.get("q", ""))
-    context = {"search_query": query}
+    context: dict[str, object] = {"search_query": query}
     if len(query) > search.MAX_LENGTH:
         context["search_query"] = query[: search.MAX_LENGTH]
         context["message"] = _("Search for at most %(most)d characters.") % {

@@ -187,9 +187,9 @@ def build(sizes: dict, prefix: str) -> None:
 
 def pages(prefix: str) -> dict[str, str]:
     programme = Programme.objects.get(slug=f"{prefix}-1")
-    project = programme.projects.order_by("pk").first()
-    target = project.targets.first()
-    milestone = project.milestones.order_by("pk").first()
+    project = programme.projects.order_by("pk")[0]
+    target = project.targets.all()[0]
+    milestone = project.milestones.order_by("pk")[0]
     base = f"/en/programmes/{programme.slug}/"
     return {
         "programme list": "/en/programmes/",
@@ -198,7 +198,7 @@ def pages(prefix: str) -> dict[str, str]:
         "target": f"{base}targets/{target.pk}/",
         "milestone": f"{base}milestones/{milestone.pk}/",
         "milestones table": f"{base}milestones/?status=planned",
-        "sector": f"{base}sectors/{project.sector.slug}/",
+        "sector": f"{base}sectors/{project.sector.slug}/",  # type: ignore[union-attr]  # has one
         "what changed": f"{base}changes/",
         "API targets": f"/api/v1/programmes/{programme.slug}/targets",
         "admin milestones": "/admin/tracker/milestone/",
@@ -246,7 +246,9 @@ def load(url: str, seconds: float, workers: int) -> float:
     stop = time.monotonic() + seconds
 
     def run(slot: int) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=30
+        )
         try:
             while time.monotonic() < stop:
                 # As a browser asks: compressed if the server has it so.

@@ -97,7 +97,7 @@ class Command(BaseCommand):
         due_latest = start + dt.timedelta(days=5 * 365)
         demo = {"is_demo": True}
 
-        source = factories.SourceFactory(
+        source = factories.SourceFactory.create(
             **demo,
             title_en="Demo: illustrative progress report",
             title_zh_hans="示例：虚构的进展报告",
@@ -107,7 +107,7 @@ class Command(BaseCommand):
             published_on=today - dt.timedelta(days=30),
             kind="third_party",
         )
-        host = factories.OrganisationFactory(
+        host = factories.OrganisationFactory.create(
             **demo,
             name_en="Demo development area (illustrative)",
             name_zh_hans="示例开发区（虚构）",
@@ -121,9 +121,11 @@ class Command(BaseCommand):
             ("demo-logistics", "Demo: logistics", "示例：物流"),
             ("demo-health", "Demo: health care", "示例：医疗"),
         ]:
-            sectors[slug] = factories.SectorFactory(**demo, slug=slug, name_en=en, name_zh_hans=zh)
+            sectors[slug] = factories.SectorFactory.create(
+                **demo, slug=slug, name_en=en, name_zh_hans=zh
+            )
 
-        programme = factories.ProgrammeFactory(
+        programme = factories.ProgrammeFactory.create(
             **demo,
             slug=SLUG,
             name_en="Demo AI hub (illustrative data)",
@@ -169,7 +171,7 @@ class Command(BaseCommand):
         )
 
         for index, (slug, en, zh, sector, lifecycle, value, share, age) in enumerate(PROJECTS):
-            project = factories.ProjectFactory(
+            project = factories.ProjectFactory.create(
                 **demo,
                 programme=programme,
                 sector=sectors[sector],
@@ -185,7 +187,7 @@ class Command(BaseCommand):
                 declared_rating_reason_en="Illustrative rating given by the demo data.",
                 declared_rating_reason_zh_hans="示例数据给出的评级。",
             )
-            target = factories.TargetFactory(
+            target = factories.TargetFactory.create(
                 **demo,
                 project=project,
                 programme=programme,
@@ -258,7 +260,7 @@ class Command(BaseCommand):
             status=Milestone.Status.COMPLETED,
             evidence=source,
         )
-        pilot = factories.MilestoneFactory(
+        pilot = factories.MilestoneFactory.create(
             is_demo=True,
             project=project,
             programme=project.programme,

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             get_user_model()
             .objects.filter(is_active=True)
             .exclude(email="")
-            .filter(pk__in=Project.editors.through.objects.values("user"))
+            .filter(pk__in=Project.editors.through.objects.values("user"))  # type: ignore[attr-defined]
             .union(
                 get_user_model()
                 .objects.filter(is_active=True, managed_programmes__isnull=False)
