@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
@@ -17,7 +17,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from tracker import progress, revisions
 from tracker.models import Milestone, Programme, ProgressUpdate, Project, Source, Target
-from tracker.public.filters import WINDOWS
+from tracker.public.filters import WINDOWS, in_window
 
 api = NinjaAPI(
     title="Policy target tracker API",
@@ -413,12 +413,7 @@ def list_milestones(request, slug: str, filters: Query[MilestoneFilters]):
     if filters.project:
         milestones = milestones.filter(project__slug=filters.project)
     if filters.window:
-        open_ = Q(status__in=["planned", "in_progress"])
-        if filters.window == "overdue":
-            milestones = milestones.filter(open_, planned_on__lt=today())
-        else:
-            end = today() + dt.timedelta(days=int(filters.window))
-            milestones = milestones.filter(open_, planned_on__gte=today(), planned_on__lte=end)
+        milestones = in_window(milestones, filters.window, today())
     return milestones
 
 
