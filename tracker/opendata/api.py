@@ -9,13 +9,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from tracker import progress, revisions
+from tracker import progress, revisions, status
 from tracker.models import Milestone, Programme, ProgressUpdate, Project, Source, Target
 from tracker.public.filters import WINDOWS, in_window
 
@@ -74,10 +74,6 @@ def text(obj, field: str) -> Text:
     return Text(
         en=getattr(obj, f"{field}_en") or "", zh_hans=getattr(obj, f"{field}_zh_hans") or ""
     )
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 class Linked(Schema):
@@ -167,10 +163,10 @@ class MeasurementOut(Schema):
         return text(obj, "note")
 
 
-def assessed(target: Target):
+def assessed(target: Target) -> status.TargetAssessment:
     """Assess once per target, for both of its assessment fields."""
     if not hasattr(target, "_assessed"):
-        target._assessed = target.assess(today())
+        target._assessed = status.assess(target, timezone.localdate())
     return target._assessed
 
 
@@ -196,11 +192,11 @@ class TargetOut(Linked):
 
     @staticmethod
     def resolve_assessment(obj):
-        return assessed(obj)[0]
+        return assessed(obj).final
 
     @staticmethod
     def resolve_assessment_earliest(obj):
-        return assessed(obj)[1]
+        return assessed(obj).earliest
 
     @staticmethod
     def resolve_measurements(obj):
@@ -234,7 +230,7 @@ class ProjectOut(Schema):
 
     @staticmethod
     def resolve_computed_rating(obj) -> str:
-        return obj.computed_rating(today())
+        return status.project_rating(obj, timezone.localdate())
 
     @staticmethod
     def resolve_url(obj) -> str:
@@ -263,11 +259,11 @@ class MilestoneOut(Linked):
 
     @staticmethod
     def resolve_overdue(obj) -> bool:
-        return obj.overdue_on(today())
+        return obj.overdue_on(timezone.localdate())
 
     @staticmethod
     def resolve_slippage_days(obj) -> int:
-        return obj.slippage_days(today())
+        return obj.slippage_days(timezone.localdate())
 
 
 class UpdateOut(Linked):
@@ -322,12 +318,12 @@ def programme_or_404(slug: str) -> Programme:
 @paginated
 def list_programmes(request):
     """Every programme; demonstration ones are flagged with `is_demo`."""
-    return Programme.objects.annotate(project_count=Count("projects")).order_by("slug")
+    return Programme.objects.with_project_count().order_by("slug")
 
 
 @api.get("/programmes/{slug}", response={200: ProgrammeOut, **ERRORS}, tags=["programmes"])
 def get_programme(request, slug: str):
-    return get_object_or_404(Programme.objects.annotate(project_count=Count("projects")), slug=slug)
+    return get_object_or_404(Programme.objects.with_project_count(), slug=slug)
 
 
 class ProjectFilters(Schema):
@@ -413,7 +409,7 @@ def list_milestones(request, slug: str, filters: Query[MilestoneFilters]):
     if filters.project:
         milestones = milestones.filter(project__slug=filters.project)
     if filters.window:
-        milestones = in_window(milestones, filters.window, today())
+        milestones = in_window(milestones, filters.window, timezone.localdate())
     return milestones
 
 
@@ -430,12 +426,7 @@ def get_milestone(request, slug: str, milestone_id: int):
 @paginated
 def list_updates(request, slug: str):
     """Published progress updates, newest first (drafts are never public)."""
-    return (
-        ProgressUpdate.objects.published()
-        .filter(programme=programme_or_404(slug))
-        .select_related("programme", "project__programme")
-        .order_by("-published_at", "-pk")
-    )
+    return ProgressUpdate.objects.published().filter(programme=programme_or_404(slug))
 
 
 @api.get("/programmes/{slug}/changes", response={200: list[ChangeOut], **ERRORS}, tags=["changes"])

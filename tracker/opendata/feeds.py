@@ -45,14 +45,10 @@ class UpdatesFeed(Feed):
 
     def items(self, obj):
         programme, project = obj
-        updates = (
-            ProgressUpdate.objects.published()
-            .filter(programme=programme)
-            .select_related("programme", "project__programme")
-        )
+        updates = ProgressUpdate.objects.published().filter(programme=programme)
         if project is not None:
             updates = updates.filter(project=project)
-        return updates.order_by("-published_at", "-pk")[:50]
+        return updates[:50]
 
     def item_title(self, item: ProgressUpdate) -> str:
         return item.title

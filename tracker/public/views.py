@@ -11,7 +11,7 @@ from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from tracker import progress, revisions
+from tracker import progress, revisions, status
 from tracker.formatting import format_compact
 from tracker.models import (
     Milestone,
@@ -23,7 +23,6 @@ from tracker.models import (
     Sector,
     Source,
     Target,
-    TargetAssessment,
 )
 from tracker.public import charts
 from tracker.public.filters import MilestoneFilter
@@ -103,15 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return ProgrammeListView.as_view()(request)
 
 
-def published_updates():
-    return (
-        ProgressUpdate.objects.published()
-        .select_related("project__programme", "programme")
-        .order_by("-published_at", "-pk")
-    )
-
-
-def target_chart(item: TargetAssessment, today: dt.date, original=None):
+def target_chart(item: status.TargetAssessment, today: dt.date, original=None):
     """The chart of one assessed target, with values formatted for the axis."""
     target = item.target
     return charts.target_chart(
@@ -119,7 +110,7 @@ def target_chart(item: TargetAssessment, today: dt.date, original=None):
         target=target.target_value,
         due=target.due_on,
         due_earliest=target.due_earliest,
-        measurements=target.series(today),
+        measurements=item.series,
         forecast_on=item.final.forecast_on,
         today=today,
         original=original,
@@ -134,7 +125,7 @@ class ProgrammeListView(ListView):
 
     def get_queryset(self):
         return (
-            Programme.objects.annotate(project_count=Count("projects", distinct=True))
+            Programme.objects.with_project_count()
             .prefetch_related(
                 Prefetch(
                     "targets",
@@ -175,10 +166,10 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         context = super().get_context_data(**kwargs)
         programme, today = self.object, timezone.localdate()
         projects = programme.status_projects
-        headline = programme.headline_assessments(today)
+        headline = status.headline(programme, today)
         table = ProjectTable(projects, order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        updates = list(published_updates().filter(programme=programme)[:5])
+        updates = list(ProgressUpdate.objects.published().filter(programme=programme)[:5])
         # Only the milestones shown are read; the rest are counted by the database.
         milestones = Milestone.objects.filter(programme=programme)
         overdue = MilestoneQuerySet.overdue_q(today)
@@ -250,23 +241,18 @@ class ProjectDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         project, today = self.object, timezone.localdate()
-        rating = project.computed_rating(today)
-        assessed = []
-        for target in project.targets.all():
-            if target.withdrawn_on:
-                continue
-            target.programme = project.programme
-            assessed.append(TargetAssessment(target, *target.assess(today)))
+        rating = status.project_rating(project, today)
+        assessed = status.project_targets(project, today)
         context.update(
             {
                 "programme": project.programme,
-                "computed_rating": Rating(rating) if rating else None,
+                "computed_rating": rating,
                 "assessed": assessed,
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,
-                "updates": published_updates().filter(project=project),
+                "updates": ProgressUpdate.objects.published().filter(project=project),
                 "changes": revisions.programme_changes(project.programme, project=project)[:20],
                 **badge_context(
                     self.request,
@@ -302,7 +288,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         target, today = self.object, timezone.localdate()
-        item = TargetAssessment(target, *target.assess(today))
+        item = status.assess(target, today)
         first = target.history.order_by("history_date", "history_id").first()
         original = (first.target_value, first.due_on) if first else None
         revised = original is not None and original != (target.target_value, target.due_on)
@@ -313,7 +299,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 "chart": target_chart(item, today, original if revised else None),
                 "original": original if revised else None,
                 # A roll-up's totals up to today: none later, none invented before.
-                "series": [point for point in target.series(today) if point.on <= today],
+                "series": item.known,
                 "project_count": len(getattr(target.programme, "status_projects", ())),
                 "measurements": sorted(
                     target.measurements.all(), key=lambda m: m.as_of, reverse=True
@@ -326,9 +312,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                     reverse("target-badge", args=[target.programme.slug, target.pk]),
                     _("Status of %(name)s") % {"name": target.title},
                 ),
-                "not_at_current_rate": item.final.forecast_on is None
-                and item.final.status != progress.Status.ACHIEVED
-                and len([p for p in target.series(today) if p.on <= today]) >= 2,
+                "not_at_current_rate": item.not_at_current_rate,
             }
         )
         return context
@@ -353,7 +337,7 @@ class MilestoneDetailView(DetailView):
                 "programme": milestone.programme,
                 "project": milestone.project,
                 "history": revisions.milestone_changes(milestone),
-                "updates": published_updates().filter(milestones=milestone),
+                "updates": ProgressUpdate.objects.published().filter(milestones=milestone),
             }
         )
         return context
@@ -440,7 +424,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
         "tracker/methodology.html",
         {
             "thresholds": progress.THRESHOLDS,
-            "labels": {status.value: status.label for status in progress.Status},
+            "labels": {verdict.value: verdict.label for verdict in progress.Status},
             "ratings": {rating.value: rating.label for rating in Rating},
             "stale_days": progress.DEFAULT_STALE_AFTER.days,
         },
