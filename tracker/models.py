@@ -29,8 +29,9 @@ currency_validator = RegexValidator(
 )
 
 
-class TrackedModel(models.Model):
-    """Fields every record carries: whether it is illustrative, and when it changed."""
+class DemoFlagged(models.Model):
+    """A record that may be illustrative: `is_demo`, set by load_demo, removed by
+    clear_demo, and shown to the public as demonstration data."""
 
     is_demo = models.BooleanField(
         _("demo record"),
@@ -38,6 +39,14 @@ class TrackedModel(models.Model):
         editable=False,
         help_text=_("Illustrative data loaded by load_demo; removed by clear_demo."),
     )
+
+    class Meta:
+        abstract = True
+
+
+class Timestamped(models.Model):
+    """When the record was created and last changed."""
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
 
@@ -56,7 +65,7 @@ def demo_records_exist() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-class Organisation(TrackedModel):
+class Organisation(DemoFlagged, Timestamped):
     class Kind(models.TextChoices):
         GOVERNMENT = "government", _("Government body")
         STATE_INVESTOR = "state_investor", _("State investor")
@@ -97,7 +106,7 @@ class SourceQuerySet(models.QuerySet):
         return self.filter(pk__in=Source.objects.filter(cited).values("pk"))
 
 
-class Source(TrackedModel):
+class Source(DemoFlagged, Timestamped):
     class Kind(models.TextChoices):
         OFFICIAL = "official", _("Official document")
         PRESS = "press", _("Press report")
@@ -169,7 +178,7 @@ class ProgrammeQuerySet(PublishedQuerySet):
         )
 
 
-class Programme(TrackedModel):
+class Programme(DemoFlagged, Timestamped):
     name = models.CharField(_("name"), max_length=300)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     scheme = models.CharField(
@@ -304,7 +313,7 @@ class Programme(TrackedModel):
             raise ValidationError(errors)
 
 
-class Sector(TrackedModel):
+class Sector(DemoFlagged, Timestamped):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
@@ -347,7 +356,7 @@ class ProjectQuerySet(PublishedQuerySet):
         )
 
 
-class Project(TrackedModel):
+class Project(DemoFlagged, Timestamped):
     class Lifecycle(models.TextChoices):
         ANNOUNCED = "announced", _("Announced")
         PREPARATION = "preparation", _("In preparation")
@@ -496,7 +505,7 @@ class TargetQuerySet(PublishedQuerySet):
         )
 
 
-class ProjectPart:
+class ProjectOrProgrammeRecord:
     """A record of a project, or of the whole programme when it has no project.
 
     Its programme is always its project's programme: it is filled in from the project
@@ -515,7 +524,7 @@ class ProjectPart:
         return {}
 
 
-class Target(ProjectPart, TrackedModel):
+class Target(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     class Kind(models.TextChoices):
         MONEY = "money", _("Money")
         COUNT = "count", _("Count")
@@ -711,7 +720,7 @@ class MeasurementQuerySet(PublishedQuerySet):
     pass
 
 
-class Measurement(TrackedModel):
+class Measurement(DemoFlagged, Timestamped):
     """An observed value. The current value is the one with the latest `as_of`."""
 
     target = models.ForeignKey(
@@ -824,7 +833,7 @@ class MilestoneQuerySet(PublishedQuerySet):
         return self.annotate(first_planned_on=Subquery(first))
 
 
-class Milestone(ProjectPart, TrackedModel):
+class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         IN_PROGRESS = "in_progress", _("In progress")
@@ -973,7 +982,7 @@ class ProgressUpdateQuerySet(models.QuerySet):
         )
 
 
-class ProgressUpdate(ProjectPart, TrackedModel):
+class ProgressUpdate(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted for review")
@@ -1197,7 +1206,7 @@ class StaffProfile(models.Model):
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.
-DEMO_MODELS: list[type[TrackedModel]] = [
+DEMO_MODELS: list[type[DemoFlagged]] = [
     ProgressUpdate,
     Measurement,
     Milestone,

@@ -492,7 +492,7 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
     search_fields = ("name_en", "name_zh_hans", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
     autocomplete_fields = ("programme", "sector", "lead_organisations", "editors", "sources")
-    # Targets and milestones added here take the project's programme (ProjectPart).
+    # Targets and milestones added here take the project's programme (ProjectOrProgrammeRecord).
     inlines = [ProjectTargetInline, ProjectMilestoneInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

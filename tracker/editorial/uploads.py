@@ -22,6 +22,7 @@ import time
 import zipfile
 from collections.abc import Iterable, Sequence
 
+import openpyxl
 import tablib
 from django import forms
 from django.conf import settings
@@ -167,8 +168,6 @@ class BoundedXLSX(base_formats.XLSX):
     def create_dataset(self, in_stream: bytes) -> tablib.Dataset:
         _check_size(in_stream)
         check_xlsx_archive(in_stream)
-        import openpyxl
-
         book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
         try:
             sheet = book.active
