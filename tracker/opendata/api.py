@@ -311,19 +311,19 @@ class ChangeOut(Schema):
 
 
 def programme_or_404(slug: str) -> Programme:
-    return get_object_or_404(Programme, slug=slug)
+    return get_object_or_404(Programme.objects.published(), slug=slug)
 
 
 @api.get("/programmes", response={200: list[ProgrammeOut], **INVALID}, tags=["programmes"])
 @paginated
 def list_programmes(request):
     """Every programme; demonstration ones are flagged with `is_demo`."""
-    return Programme.objects.with_project_count().order_by("slug")
+    return Programme.objects.published().with_project_count().order_by("slug")
 
 
 @api.get("/programmes/{slug}", response={200: ProgrammeOut, **ERRORS}, tags=["programmes"])
 def get_programme(request, slug: str):
-    return get_object_or_404(Programme.objects.with_project_count(), slug=slug)
+    return get_object_or_404(Programme.objects.published().with_project_count(), slug=slug)
 
 
 class ProjectFilters(Schema):
@@ -337,7 +337,10 @@ class ProjectFilters(Schema):
 @paginated
 def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     projects = (
-        Project.objects.filter(programme=programme_or_404(slug)).with_status().order_by("slug")
+        Project.objects.published()
+        .filter(programme=programme_or_404(slug))
+        .with_status()
+        .order_by("slug")
     )
     if filters.sector:
         projects = projects.filter(sector__slug=filters.sector)
@@ -350,12 +353,15 @@ def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     "/programmes/{slug}/projects/{project}", response={200: ProjectOut, **ERRORS}, tags=["projects"]
 )
 def get_project(request, slug: str, project: str):
-    return get_object_or_404(Project.objects.with_status(), programme__slug=slug, slug=project)
+    return get_object_or_404(
+        Project.objects.published().with_status(), programme__slug=slug, slug=project
+    )
 
 
 def targets_of(programme: Programme) -> QuerySet:
     return (
-        Target.objects.filter(programme=programme)
+        Target.objects.published()
+        .filter(programme=programme)
         .with_status()
         .select_related("project")
         .order_by("pk")
@@ -386,7 +392,8 @@ class MilestoneFilters(Schema):
 
 def milestones_of(programme: Programme) -> QuerySet:
     return (
-        Milestone.objects.filter(programme=programme)
+        Milestone.objects.published()
+        .filter(programme=programme)
         .with_slippage()
         .select_related("programme", "project")
         .order_by("planned_on", "pk")

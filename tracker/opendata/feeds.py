@@ -20,10 +20,10 @@ from tracker.templatetags.tracker_tags import markdown
 
 
 def owner(programme: str, project: str | None) -> tuple[Programme, Project | None]:
-    found = get_object_or_404(Programme, slug=programme)
+    found = get_object_or_404(Programme.objects.published(), slug=programme)
     if project is None:
         return found, None
-    return found, get_object_or_404(Project, programme=found, slug=project)
+    return found, get_object_or_404(Project.objects.published(), programme=found, slug=project)
 
 
 class UpdatesFeed(Feed):
@@ -119,7 +119,8 @@ def calendar(request: HttpRequest, programme: str, project: str | None = None) -
         .values("total")
     )
     milestones = (
-        Milestone.objects.filter(programme=found)
+        Milestone.objects.published()
+        .filter(programme=found)
         .select_related("programme", "project")
         .annotate(revision_count=Subquery(revisions_made))
     )

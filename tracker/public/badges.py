@@ -42,7 +42,7 @@ def svg_badge(label: str, message: str, colour: str) -> HttpResponse:
 
 def project_badge(request: HttpRequest, programme: str, project: str) -> HttpResponse:
     found = get_object_or_404(
-        Project.objects.with_status(), programme__slug=programme, slug=project
+        Project.objects.published().with_status(), programme__slug=programme, slug=project
     )
     rating = status.project_rating(found, timezone.localdate())
     message = status.rating_text(rating) if rating else _("unknown")
@@ -50,7 +50,9 @@ def project_badge(request: HttpRequest, programme: str, project: str) -> HttpRes
 
 
 def target_badge(request: HttpRequest, programme: str, pk: int) -> HttpResponse:
-    target = get_object_or_404(Target.objects.with_status(), programme__slug=programme, pk=pk)
+    target = get_object_or_404(
+        Target.objects.published().with_status(), programme__slug=programme, pk=pk
+    )
     item = status.assess(target, timezone.localdate())
     return svg_badge(
         target.title[:40], status.target_badge_text(item), status.solid_colour(item.final.status)

@@ -49,7 +49,7 @@ class MilestoneFilter(django_filters.FilterSet):
         self.filters["sector"].queryset = Sector.objects.filter(
             projects__programme=programme
         ).distinct()
-        self.filters["project"].queryset = Project.objects.filter(programme=programme)
+        self.filters["project"].queryset = Project.objects.published().filter(programme=programme)
 
     def filter_window(self, queryset: MilestoneQuerySet, name: str, value: str) -> QuerySet:
         return in_window(queryset, value, timezone.localdate())

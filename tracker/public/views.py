@@ -96,7 +96,7 @@ class ExportableDetailMixin:
 
 def home(request: HttpRequest) -> HttpResponse:
     """The programme list, or straight to the programme when there is only one."""
-    slugs = list(Programme.objects.values_list("slug", flat=True)[:2])
+    slugs = list(Programme.objects.published().values_list("slug", flat=True)[:2])
     if len(slugs) == 1:
         return redirect("tracker:programme-detail", programme=slugs[0])
     return ProgrammeListView.as_view()(request)
@@ -125,11 +125,14 @@ class ProgrammeListView(ListView):
 
     def get_queryset(self):
         return (
-            Programme.objects.with_project_count()
+            Programme.objects.published()
+            .with_project_count()
             .prefetch_related(
                 Prefetch(
                     "targets",
-                    queryset=Target.objects.filter(project__isnull=True).order_by("due_on", "pk"),
+                    queryset=Target.objects.published()
+                    .filter(project__isnull=True)
+                    .order_by("due_on", "pk"),
                     to_attr="headline_targets",
                 )
             )
@@ -148,12 +151,14 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
 
     def get_queryset(self):
         return (
-            Programme.objects.select_related("designated_by", "host")
+            Programme.objects.published()
+            .select_related("designated_by", "host")
             .with_status()
             .prefetch_related(
                 Prefetch(
                     "milestones",
-                    queryset=Milestone.objects.filter(project__isnull=True)
+                    queryset=Milestone.objects.published()
+                    .filter(project__isnull=True)
                     .with_slippage()
                     .select_related("evidence"),
                     to_attr="programme_milestones",
@@ -171,7 +176,7 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         updates = list(ProgressUpdate.objects.published().filter(programme=programme)[:5])
         # Only the milestones shown are read; the rest are counted by the database.
-        milestones = Milestone.objects.filter(programme=programme)
+        milestones = Milestone.objects.published().filter(programme=programme)
         overdue = MilestoneQuerySet.overdue_q(today)
         due_soon = MilestoneQuerySet.due_soon_q(today, DUE_SOON)
         counts = milestones.aggregate(
@@ -217,7 +222,7 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
 
 
 def programme_or_404(slug: str) -> Programme:
-    return get_object_or_404(Programme, slug=slug)
+    return get_object_or_404(Programme.objects.published(), slug=slug)
 
 
 class ProjectDetailView(DetailView):
@@ -226,12 +231,16 @@ class ProjectDetailView(DetailView):
 
     def get_object(self, queryset=None):
         return get_object_or_404(
-            Project.objects.with_status().prefetch_related(
+            Project.objects.published()
+            .with_status()
+            .prefetch_related(
                 "lead_organisations",
                 "sources",
                 Prefetch(
                     "milestones",
-                    queryset=Milestone.objects.with_slippage().select_related("programme"),
+                    queryset=Milestone.objects.published()
+                    .with_slippage()
+                    .select_related("programme"),
                 ),
             ),
             programme__slug=self.kwargs["programme"],
@@ -276,7 +285,8 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
 
     def get_queryset(self):
         return (
-            Target.objects.filter(programme__slug=self.kwargs["programme"])
+            Target.objects.published()
+            .filter(programme__slug=self.kwargs["programme"])
             .with_status()
             .select_related("project", "reported_equivalent_source")
             .prefetch_related(
@@ -324,7 +334,8 @@ class MilestoneDetailView(DetailView):
 
     def get_queryset(self):
         return (
-            Milestone.objects.filter(programme__slug=self.kwargs["programme"])
+            Milestone.objects.published()
+            .filter(programme__slug=self.kwargs["programme"])
             .with_slippage()
             .select_related("programme", "project", "evidence")
         )
@@ -362,7 +373,8 @@ class MilestoneListView(BoundedPagingMixin, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return (
-            Milestone.objects.filter(programme=self.programme)
+            Milestone.objects.published()
+            .filter(programme=self.programme)
             .with_slippage()
             .select_related("project__programme", "programme")
             .order_by("planned_on", "pk")
@@ -398,7 +410,9 @@ class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         projects = list(
-            Project.objects.filter(programme=self.programme, sector=self.object).with_status()
+            Project.objects.published()
+            .filter(programme=self.programme, sector=self.object)
+            .with_status()
         )
         table = ProjectTable(projects, order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
