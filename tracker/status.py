@@ -70,14 +70,13 @@ def own_points(target: Target) -> list[progress.Point]:
 def status_projects(programme: Programme) -> list[Project]:
     """The programme's projects with their targets' points, as `with_status()` fetched
     them, or fetched now."""
-    projects = getattr(programme, "status_projects", None)
+    projects: list[Project] | None = getattr(programme, "status_projects", None)
     if projects is None:
         projects = list(
             programme.projects.prefetch_related(
                 Prefetch("targets", queryset=Target.objects.with_points())
             )
         )
-        programme.status_projects = projects
     return projects
 
 
@@ -170,9 +169,10 @@ def project_targets(project: Project, today: dt.date) -> list[TargetAssessment]:
 
 
 def is_stale(target: Target, today: dt.date) -> bool:
-    return not target.withdrawn_on and assess_range(target, today)[0].status == (
-        progress.Status.STALE
-    )
+    """A current target whose newest measurement is too old (the workload lists it)."""
+    if target.withdrawn_on:
+        return False
+    return assess_range(target, today)[0].status == progress.Status.STALE
 
 
 # Projects
