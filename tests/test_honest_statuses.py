@@ -15,7 +15,7 @@ import pytest
 
 from tests.test_pages import page_text
 from tests.test_public_pages import YIZHUANG
-from tracker import factories, progress
+from tracker import factories, progress, status
 from tracker.models import Programme, Project, Target
 
 NOT_REPORTED = {"en": "Due date passed, no data published", "zh-hans": "截止日期已过，未公布数据"}
@@ -157,13 +157,13 @@ def test_a_count_rollup_starts_at_the_first_project_identified(client, today):
         identified_on=dt.date(2021, 1, 1),
         lifecycle_status=Project.Lifecycle.CANCELLED,
     )
-    series = programme.rollup_points(target, today)
+    series = status.rollup_points(programme, target, today)
     assert series == [
         progress.Point(dt.date(2022, 6, 1), Decimal(1)),
         progress.Point(dt.date(2023, 2, 1), Decimal(2)),
         progress.Point(today, Decimal(2)),
     ], "no zero at the baseline, the cancelled project not counted"
-    final, earliest = target.assess(today)
+    final, earliest = status.assess_range(target, today)
     assert (final.status, earliest.status) == (progress.Status.MISSED, progress.Status.MISSED)
     assert final.actual == Decimal(2)
 
@@ -178,10 +178,10 @@ def test_a_count_rollup_starts_at_the_first_project_identified(client, today):
 @pytest.mark.django_db
 def test_a_count_rollup_with_nothing_identified_before_its_due_date_has_no_data(client):
     programme, target = count_programme([])
-    final, earliest = target.assess(dt.date(2022, 1, 1))
+    final, earliest = status.assess_range(target, dt.date(2022, 1, 1))
     assert (final.status, earliest.status) == (progress.Status.NO_DATA, progress.Status.NO_DATA)
-    assert programme.rollup_points(target, dt.date(2022, 1, 1)) == []
-    final, earliest = target.assess(dt.date(2024, 1, 1))
+    assert status.rollup_points(programme, target, dt.date(2022, 1, 1)) == []
+    final, earliest = status.assess_range(target, dt.date(2024, 1, 1))
     assert (final.status, earliest.status) == (
         progress.Status.NO_DATA,
         progress.Status.NOT_REPORTED,
@@ -198,7 +198,7 @@ def test_a_project_whose_target_is_not_reported_is_amber_never_red(client, today
         baseline_on=dt.date(2020, 1, 1),
         due_on=dt.date(2022, 1, 1),
     )
-    assert project.computed_rating(today) == "amber"
+    assert status.project_rating(project, today) == "amber"
     text = page_text(client.get(project.get_absolute_url()))
     assert "Amber: at risk" in text and "Red: off course" not in text
     assert NOT_REPORTED["en"] in text

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tracker import factories, progress
+from tracker import factories, progress, status
 from tracker.models import Milestone, Programme, Project, Target
 
 TODAY = dt.date(2024, 7, 1)
@@ -74,8 +74,10 @@ def test_project_querysets_match_the_rules_for_every_project_in_fixed_queries(
 
     with django_assert_num_queries(len(small)):
         projects = list(Project.objects.with_status(TODAY))
-        ratings = {p.pk: p.computed_rating(TODAY) for p in projects}
-        statuses = {t.pk: t.assess(TODAY)[0].status for p in projects for t in p.targets.all()}
+        ratings = {p.pk: status.project_rating(p, TODAY) for p in projects}
+        statuses = {
+            t.pk: status.assess_range(t, TODAY)[0].status for p in projects for t in p.targets.all()
+        }
 
     assert len(projects) == 20
     for project in Project.objects.all():
@@ -141,15 +143,15 @@ def test_programme_rollups_add_the_projects_and_count_them(django_assert_max_num
     # targets, measurements and milestones: seven, however many projects there are.
     with django_assert_max_num_queries(7):
         loaded = Programme.objects.with_status().get(pk=programme.pk)
-        headline = {item.target.pk: item for item in loaded.headline_assessments(TODAY)}
+        headline = {item.target.pk: item for item in status.headline(loaded, TODAY)}
 
-    assert programme.rollup_value(total, dt.date(2023, 6, 1)) == Decimal(700)
+    assert status.rollup_value(programme, total, dt.date(2023, 6, 1)) == Decimal(700)
     assert headline[total.pk].final.actual == Decimal(1600)
     assert headline[total.pk].final.as_of == dt.date(2024, 1, 1)
-    assert programme.rollup_value(identified, dt.date(2022, 12, 31)) == Decimal(1)
+    assert status.rollup_value(programme, identified, dt.date(2022, 12, 31)) == Decimal(1)
     assert headline[identified.pk].final.actual == Decimal(2), "the cancelled one is not counted"
     assert headline[identified.pk].final.as_of == TODAY
-    series = programme.rollup_points(total, TODAY)
+    series = status.rollup_points(programme, total, TODAY)
     assert [(p.on, p.value) for p in series] == [
         (dt.date(2023, 1, 1), Decimal(700)),
         (dt.date(2024, 1, 1), Decimal(1600)),

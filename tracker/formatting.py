@@ -1,6 +1,7 @@
 """Locale-aware numbers and money (Babel), for the pages, feeds and API alike."""
 
 from decimal import Decimal
+from typing import Protocol
 
 from babel.numbers import (
     format_compact_decimal,
@@ -50,3 +51,21 @@ def format_money(amount: Decimal | int | float, currency: str, language: str | N
     if symbol == currency:  # no symbol: "EUR 5 million" reads better than "EUR5 million"
         return f"{currency} {figure}"
     return f"{symbol}{figure}"
+
+
+class HasUnit(Protocol):
+    kind: str
+    currency: str
+    unit: str
+
+
+def format_target_value(value: Decimal, target: HasUnit, language: str | None = None) -> str:
+    """A value in a target's own terms: money with its currency, else the number and its
+    unit (12,500 projects). The pages, the badges, the admin and "What changed" all
+    show a target's values through this."""
+    if target.kind == "money":
+        return format_money(value, target.currency, language)
+    if target.kind == "count" and value != value.to_integral_value():
+        value = value.quantize(Decimal("0.1"))  # an expected count of 3.2, not 3.204
+    text = format_number(value, language)
+    return f"{text} {target.unit}".strip() if target.unit else text

@@ -7,17 +7,14 @@ repeats them so a form can show the message next to the field it concerns.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
-from django.db.models.query import ModelIterable
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,8 +30,9 @@ currency_validator = RegexValidator(
 )
 
 
-class TrackedModel(models.Model):
-    """Fields every record carries: whether it is illustrative, and when it changed."""
+class DemoFlagged(models.Model):
+    """A record that may be illustrative: `is_demo`, set by load_demo, removed by
+    clear_demo, and shown to the public as demonstration data."""
 
     is_demo = models.BooleanField(
         _("demo record"),
@@ -42,6 +40,14 @@ class TrackedModel(models.Model):
         editable=False,
         help_text=_("Illustrative data loaded by load_demo; removed by clear_demo."),
     )
+
+    class Meta:
+        abstract = True
+
+
+class Timestamped(models.Model):
+    """When the record was created and last changed."""
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last updated"), auto_now=True)
     # What django-simple-history adds: the history manager, and the reason and author a
@@ -65,7 +71,7 @@ def demo_records_exist() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-class Organisation(TrackedModel):
+class Organisation(DemoFlagged, Timestamped):
     class Kind(models.TextChoices):
         GOVERNMENT = "government", _("Government body")
         STATE_INVESTOR = "state_investor", _("State investor")
@@ -101,12 +107,12 @@ class SourceQuerySet(models.QuerySet):
             | Q(reported_equivalents__isnull=False)
             | Q(measurements__isnull=False)
             | Q(milestones__isnull=False)
-            | Q(progressupdate__state="published")
+            | Q(progressupdate__in=ProgressUpdate.objects.published().values("pk"))
         )
         return self.filter(pk__in=Source.objects.filter(cited).values("pk"))
 
 
-class Source(TrackedModel):
+class Source(DemoFlagged, Timestamped):
     class Kind(models.TextChoices):
         OFFICIAL = "official", _("Official document")
         PRESS = "press", _("Press report")
@@ -155,6 +161,10 @@ class PublishedQuerySet(models.QuerySet):
 
 
 class ProgrammeQuerySet(PublishedQuerySet):
+    def with_project_count(self) -> ProgrammeQuerySet:
+        """Annotate `project_count`: how many projects the programme has identified."""
+        return self.annotate(project_count=Count("projects", distinct=True))
+
     def with_status(self) -> ProgrammeQuerySet:
         """Everything the programme's headline targets need to be assessed and rolled
         up, in a fixed number of queries whatever the number of projects."""
@@ -174,7 +184,7 @@ class ProgrammeQuerySet(PublishedQuerySet):
         )
 
 
-class Programme(TrackedModel):
+class Programme(DemoFlagged, Timestamped):
     name = models.CharField(_("name"), max_length=300)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     scheme = models.CharField(
@@ -246,6 +256,10 @@ class Programme(TrackedModel):
     history = HistoricalRecords(m2m_fields=[sources])
     objects = ProgrammeQuerySet.as_manager()
 
+    # Set by `ProgrammeQuerySet.with_status()` (read by tracker.status).
+    headline_targets: list[Target]
+    status_projects: list[Project]
+
     class Meta:
         verbose_name = _("programme")
         verbose_name_plural = _("programmes")
@@ -286,53 +300,6 @@ class Programme(TrackedModel):
     def stale_after(self) -> dt.timedelta:
         return dt.timedelta(days=self.stale_after_days)
 
-    def rollup_points(self, target: Target, today: dt.date) -> list[progress.Point]:
-        """The series a roll-up target is assessed on, built from its projects.
-
-        Reads `status_projects` when `with_status()` fetched them."""
-        projects = getattr(self, "status_projects", None)
-        if projects is None:
-            projects = list(
-                self.projects.prefetch_related(
-                    Prefetch("targets", queryset=Target.objects.with_points())
-                )
-            )
-        if target.rollup == Target.Rollup.COUNT_PROJECTS:
-            # From the first identified project on; none identified is no point at all.
-            return progress.count_rollup(
-                (
-                    project.identified_date
-                    for project in projects
-                    if project.lifecycle_status != Project.Lifecycle.CANCELLED
-                ),
-                today,
-            )
-        if target.rollup == Target.Rollup.SUM:
-            series = [
-                project_target.points()
-                for project in projects
-                for project_target in project.targets.all()
-                if project_target.kind == target.kind and project_target.currency == target.currency
-            ]
-            dates = sorted({point.on for points in series for point in points})
-            return progress.rollup_series(series, dates)
-        return target.points()
-
-    def headline_assessments(self, today: dt.date | None = None) -> list[TargetAssessment]:
-        """The programme-level targets with their assessments (after `with_status()`)."""
-        today = today or timezone.localdate()
-        result = []
-        for target in self.headline_targets:  # type: ignore[attr-defined]  # with_status()
-            if target.withdrawn_on:
-                continue
-            target.programme = self  # so roll-ups read the projects fetched with it
-            result.append(TargetAssessment(target, *target.assess(today)))
-        return result
-
-    def rollup_value(self, target: Target, on: dt.date) -> Decimal | None:
-        """A roll-up target's value as of any date."""
-        return progress.value_on(self.rollup_points(target, on), on)
-
     def clean(self) -> None:
         errors = {}
         start, earliest, latest = (
@@ -352,7 +319,7 @@ class Programme(TrackedModel):
             raise ValidationError(errors)
 
 
-class Sector(TrackedModel):
+class Sector(DemoFlagged, Timestamped):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
 
@@ -373,47 +340,29 @@ class Rating(models.TextChoices):
     RED = "red", _("Red: off course")
 
 
-class MilestoneCountsIterable(ModelIterable):
-    """Projects, each with how many of its milestones are open and how many of those
-    are overdue on `today` (by default the day it runs), counted for all of them in one
-    query."""
-
-    today: dt.date | None = None
-
-    def __iter__(self):
-        projects = list(super().__iter__())
-        today = self.today or timezone.localdate()
-        counts = {}
-        if projects:
-            rows = (
-                Milestone.objects.filter(project__in=[project.pk for project in projects])
-                .open()
-                .rewrite(False)  # no translated field: plain rows, without modeltranslation
-                .values("project")
-                .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(planned_on__lt=today)))
-                .order_by()
-                .values_list("project", "open", "overdue")
-            )
-            counts = {project: (open_, overdue) for project, open_, overdue in rows}
-        for project in projects:
-            project._milestone_counts = (today, *counts.get(project.pk, (0, 0)))
-        return iter(projects)
-
-
 class ProjectQuerySet(PublishedQuerySet):
     def with_status(self, today: dt.date | None = None) -> ProjectQuerySet:
-        """What a project's computed rating on `today` needs, for any number of projects
-        in a fixed number of queries: its targets' points and its milestones counted."""
-        clone = self.select_related("programme", "sector").prefetch_related(
-            Prefetch("targets", queryset=Target.objects.with_points()),
+        """What a project's computed rating on `today` (by default the day it is called)
+        needs, for any number of projects in a fixed number of queries: its targets'
+        points, and how many of its milestones are open and how many of those overdue."""
+        today = today or timezone.localdate()
+
+        def counted(milestones: MilestoneQuerySet) -> Coalesce:
+            per_project = milestones.filter(project=OuterRef("pk")).order_by().values("project")
+            return Coalesce(Subquery(per_project.annotate(n=Count("pk")).values("n")), 0)
+
+        return (
+            self.select_related("programme", "sector")
+            .prefetch_related(Prefetch("targets", queryset=Target.objects.with_points()))
+            .annotate(
+                open_milestones=counted(Milestone.objects.open()),
+                overdue_milestones=counted(Milestone.objects.overdue(today)),
+                milestones_counted_on=Value(today, output_field=models.DateField()),
+            )
         )
-        clone._iterable_class = type(
-            "MilestoneCountsIterable", (MilestoneCountsIterable,), {"today": today}
-        )
-        return clone
 
 
-class Project(TrackedModel):
+class Project(DemoFlagged, Timestamped):
     class Lifecycle(models.TextChoices):
         ANNOUNCED = "announced", _("Announced")
         PREPARATION = "preparation", _("In preparation")
@@ -468,6 +417,11 @@ class Project(TrackedModel):
     history = HistoricalRecords(m2m_fields=[lead_organisations, sources])
     objects = ProjectQuerySet.as_manager()
 
+    # Annotated by `ProjectQuerySet.with_status(today)` (read by tracker.status).
+    open_milestones: int
+    overdue_milestones: int
+    milestones_counted_on: dt.date
+
     class Meta:
         verbose_name = _("project")
         verbose_name_plural = _("projects")
@@ -502,20 +456,6 @@ class Project(TrackedModel):
         that the day it was recorded here."""
         return self.identified_on or timezone.localtime(self.created_at).date()
 
-    def computed_rating(self, today: dt.date | None = None) -> str:
-        """Green, amber or red by the rule in progress.project_rating ("" when unknown)."""
-        today = today or timezone.localdate()
-        assessments = [
-            target.assess(today)[0] for target in self.targets.all() if not target.withdrawn_on
-        ]
-        counted = getattr(self, "_milestone_counts", None)
-        if counted and counted[0] == today:
-            open_count, overdue = counted[1:]
-        else:
-            milestones = [m for m in self.milestones.all() if m.is_open]
-            open_count, overdue = len(milestones), sum(1 for m in milestones if m.overdue_on(today))
-        return progress.project_rating(assessments, overdue, open_count)
-
     def clean(self) -> None:
         errors = {}
         if self.start_on and self.due_on and self.due_on < self.start_on:
@@ -537,43 +477,19 @@ class Project(TrackedModel):
             raise ValidationError(errors)
 
 
-@dataclass(frozen=True)
-class TargetAssessment:
-    """A target with its status against its due date and, for a range, its earlier end."""
-
-    target: Target
-    final: progress.Assessment
-    earliest: progress.Assessment | None
-
-
-class PointsIterable(ModelIterable):
-    """Targets, each with its public measurements as plain points, read for all of
-    them in one query: what a status needs, without building a Measurement each."""
-
-    def __iter__(self):
-        targets = list(super().__iter__())
-        points = defaultdict(list)
-        if targets:
-            rows = (
-                Measurement.objects.published()
-                .filter(target__in=[target.pk for target in targets])
-                .order_by("as_of", "pk")
-                .rewrite(False)  # no translated field: plain tuples, without modeltranslation
-                .values_list("target_id", "as_of", "value")
-            )
-            for target_id, on, value in rows:
-                points[target_id].append(progress.Point(on=on, value=value))
-        for target in targets:
-            target._points = points[target.pk]
-        return iter(targets)
-
-
 class TargetQuerySet(PublishedQuerySet):
     def with_points(self) -> TargetQuerySet:
-        """Targets ready to be assessed: their public measurements as points."""
-        clone = self.select_related("programme")
-        clone._iterable_class = PointsIterable
-        return clone
+        """Targets ready to be assessed: their public measurements, as few columns as
+        a status needs, in `published_measurements`."""
+        return self.select_related("programme").prefetch_related(
+            Prefetch(
+                "measurements",
+                queryset=Measurement.objects.published()
+                .order_by("as_of", "pk")
+                .only("pk", "target_id", "as_of", "value"),
+                to_attr="published_measurements",
+            )
+        )
 
     def with_status(self) -> TargetQuerySet:
         """Targets ready to be assessed, roll-ups included, in a fixed number of queries."""
@@ -589,14 +505,14 @@ class TargetQuerySet(PublishedQuerySet):
                         queryset=Project.objects.prefetch_related(
                             Prefetch("targets", queryset=Target.objects.with_points())
                         ),
-                        to_attr="status_projects",
+                        to_attr="status_projects",  # type: ignore[no-redef]  # the plugin sees a second declaration
                     )
                 ),
             ),
         )
 
 
-class ProjectPart:
+class ProjectOrProgrammeRecord:
     """A record of a project, or of the whole programme when it has no project.
 
     Its programme is always its project's programme: it is filled in from the project
@@ -620,7 +536,7 @@ class ProjectPart:
         return {}
 
 
-class Target(ProjectPart, TrackedModel):
+class Target(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     class Kind(models.TextChoices):
         MONEY = "money", _("Money")
         COUNT = "count", _("Count")
@@ -710,6 +626,9 @@ class Target(ProjectPart, TrackedModel):
     history = HistoricalRecords(m2m_fields=[sources])
     objects = TargetQuerySet.as_manager()
 
+    # Kept by tracker.status.series() for the day it was read on.
+    status_series: tuple[dt.date, list[progress.Point]]
+
     class Meta:
         verbose_name = _("target")
         verbose_name_plural = _("targets")
@@ -780,46 +699,6 @@ class Target(ProjectPart, TrackedModel):
             return None
         return progress.Point(on=self.baseline_on, value=self.baseline_value)
 
-    def points(self) -> list[progress.Point]:
-        """The target's own public measurements, in date order (read by `with_points()`,
-        or else from the measurements `with_status()` prefetched)."""
-        points = getattr(self, "_points", None)
-        if points is not None:
-            return points
-        return [progress.Point(on=m.as_of, value=m.value) for m in self.measurements.all()]
-
-    def series(self, today: dt.date) -> list[progress.Point]:
-        """What the target is assessed on: its measurements, or its projects' roll-up.
-
-        Kept on the instance for the day: a page reads it for the status, the chart and
-        the data table, and a roll-up reads every project's measurements."""
-        cached = getattr(self, "_series", None)
-        if cached is not None and cached[0] == today:
-            return cached[1]
-        if self.rollup == self.Rollup.NONE:
-            points = self.points()
-        else:
-            points = self.programme.rollup_points(self, today)
-        self._series = (today, points)
-        return points
-
-    def assess(
-        self, today: dt.date | None = None
-    ) -> tuple[progress.Assessment, progress.Assessment | None]:
-        """The assessment against the due date and, for a due range, against its
-        earlier end as well (that one second)."""
-        today = today or timezone.localdate()
-        return progress.assess_range(
-            baseline=self.baseline,
-            target=self.target_value,
-            due_earliest=self.due_earliest,
-            due=self.due_on,
-            comparator=self.comparator,
-            measurements=self.series(today),
-            today=today,
-            stale_after=self.programme.stale_after,
-        )
-
     def clean(self) -> None:
         errors = self.programme_errors()
         if self.target_value is not None and self.target_value < 0:
@@ -853,7 +732,7 @@ class MeasurementQuerySet(PublishedQuerySet):
     pass
 
 
-class Measurement(TrackedModel):
+class Measurement(DemoFlagged, Timestamped):
     """An observed value. The current value is the one with the latest `as_of`."""
 
     target = models.ForeignKey(
@@ -966,7 +845,7 @@ class MilestoneQuerySet(PublishedQuerySet):
         return self.annotate(first_planned_on=Subquery(first))
 
 
-class Milestone(ProjectPart, TrackedModel):
+class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
         IN_PROGRESS = "in_progress", _("In progress")
@@ -1108,10 +987,14 @@ class Milestone(ProjectPart, TrackedModel):
 class ProgressUpdateQuerySet(models.QuerySet):
     def published(self) -> ProgressUpdateQuerySet:
         """What the public sees of updates: the published ones, newest first."""
-        return self.filter(state=ProgressUpdate.State.PUBLISHED).order_by("-published_at", "-pk")
+        return (
+            self.filter(state=ProgressUpdate.State.PUBLISHED)
+            .select_related("programme", "project__programme")
+            .order_by("-published_at", "-pk")
+        )
 
 
-class ProgressUpdate(ProjectPart, TrackedModel):
+class ProgressUpdate(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted for review")
@@ -1335,7 +1218,7 @@ class StaffProfile(models.Model):
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.
-DEMO_MODELS: list[type[TrackedModel]] = [
+DEMO_MODELS: list[type[DemoFlagged]] = [
     ProgressUpdate,
     Measurement,
     Milestone,

@@ -13,12 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrPromise
 
 # Progress ratio thresholds (Open SDG): on track at 0.95 or more, needs acceleration
 # from 0.6, off track from 0, moving away below 0.
@@ -53,8 +50,8 @@ class Status(StrEnum):
     STALE = "stale"
 
     @property
-    def label(self) -> StrPromise:
-        return STATUS_LABELS[self]
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
 
 
 STATUS_LABELS = {
@@ -157,31 +154,32 @@ def assess(
         baseline = points[0]
     expected = expected_value(baseline, target, due, today) if baseline else None
     forecast_on = forecast(points, target, comparator)
-    result: dict[str, Any] = {"due": due, "actual": actual, "as_of": as_of, "expected": expected}
+
+    def verdict(status: Status, ratio: Decimal | None = None) -> Assessment:
+        # An achieved target needs no forecast.
+        trend = None if status == Status.ACHIEVED else forecast_on
+        return Assessment(status, due, actual, as_of, expected, ratio, trend)
 
     if latest is not None and meets(latest.value, target, comparator):
-        return Assessment(Status.ACHIEVED, **result)
-    result["forecast_on"] = forecast_on
+        return verdict(Status.ACHIEVED)
     if today > due:
-        status = Status.MISSED if latest is not None else Status.NOT_REPORTED
-        return Assessment(status, **result)
+        return verdict(Status.MISSED if latest is not None else Status.NOT_REPORTED)
     if latest is None:
-        return Assessment(Status.NO_DATA, **result)
+        return verdict(Status.NO_DATA)
     if stale_after is not None and today - latest.on > stale_after:
-        return Assessment(Status.STALE, **result)
+        return verdict(Status.STALE)
 
-    # `baseline` is set here: it falls back to the first measurement.
-    assert baseline is not None and expected is not None  # noqa: S101 (for the type checker)
+    # There is a measurement here, so a baseline: the stated one, or the first measurement.
+    start = baseline or points[0]
     direction = 1 if comparator == AT_LEAST else -1
-    moved = (latest.value - baseline.value) * direction
-    planned = (expected - baseline.value) * direction
+    moved = (latest.value - start.value) * direction
+    planned = (expected_value(start, target, due, today) - start.value) * direction
     if planned <= 0 or (first_is_baseline and len(points) == 1):
         # No progress is expected yet (no time has elapsed since the baseline), or the
         # only measurement is itself the baseline: nothing to compare with yet.
-        status = Status.MOVING_AWAY if moved < 0 else Status.ON_TRACK
-        return Assessment(status, **result)
+        return verdict(Status.MOVING_AWAY if moved < 0 else Status.ON_TRACK)
     ratio = moved / planned
-    return Assessment(status_for_ratio(ratio), ratio=ratio, **result)
+    return verdict(status_for_ratio(ratio), ratio)
 
 
 def status_for_ratio(ratio: Decimal) -> Status:
@@ -192,6 +190,18 @@ def status_for_ratio(ratio: Decimal) -> Status:
     if ratio >= THRESHOLDS["off_track"]:
         return Status.OFF_TRACK
     return Status.MOVING_AWAY
+
+
+def not_at_current_rate(
+    assessment: Assessment, measurements: Iterable[Point], today: dt.date
+) -> bool:
+    """Whether to say "not at the current rate": there is a trend to read (two or more
+    measurements up to today), the target is not achieved, and the trend never reaches
+    it (flat, or heading away)."""
+    known = [p for p in measurements if p.on <= today]
+    return (
+        assessment.forecast_on is None and assessment.status != Status.ACHIEVED and len(known) >= 2
+    )
 
 
 def assess_range(

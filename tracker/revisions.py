@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from tracker.formatting import format_money, format_number
+from tracker.formatting import format_target_value
 from tracker.models import Milestone, Target
 
 TARGET_FIELDS = {
@@ -56,9 +56,7 @@ def _show(value: Any, field: str, record) -> str:
     if isinstance(value, dt.date):
         return date_format(value, "DATE_FORMAT")
     if field == "target_value":
-        if record.kind == Target.Kind.MONEY:
-            return format_money(value, record.currency)
-        return f"{format_number(value)} {record.unit or ''}".strip()
+        return format_target_value(value, record)
     if field == "status":
         return str(Milestone.Status(value).label)
     return str(value)

@@ -1,5 +1,7 @@
 """Removing the illustrative records, and nothing else."""
 
+from typing import Any, cast
+
 from django.db import transaction
 
 from tracker.models import DEMO_MODELS
@@ -13,5 +15,6 @@ def clear_demo_records() -> dict[str, int]:
         _, by_model = model._default_manager.filter(is_demo=True).delete()
         deleted[str(model._meta.verbose_name_plural)] = by_model.get(model._meta.label, 0)
         # Their history is illustrative too.
-        model.history.model._default_manager.filter(is_demo=True).delete()
+        # simple-history adds `history` to each model.
+        cast(Any, model).history.model._default_manager.filter(is_demo=True).delete()
     return deleted

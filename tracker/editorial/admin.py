@@ -6,16 +6,17 @@ those fields are edited on the record's own page, reached by the row's link.
 
 import csv
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, ForeignKey, Q, QuerySet
+from django.db.models import ForeignKey, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
@@ -26,6 +27,7 @@ from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
+from tracker import status
 from tracker.editorial import notifications, publishing, staff
 from tracker.editorial import workflow as services
 from tracker.editorial.forms import (
@@ -44,16 +46,16 @@ from tracker.editorial.resources import (
 )
 from tracker.editorial.scopes import programmes_for, projects_for, scope
 from tracker.editorial.uploads import BoundedImportMixin
-from tracker.formatting import format_money, format_number
+from tracker.formatting import format_target_value
 from tracker.models import (
     ChangeRequest,
     Measurement,
     Milestone,
     Organisation,
     Programme,
+    ProgrammeQuerySet,
     ProgressUpdate,
     Project,
-    Rating,
     Sector,
     Source,
     Target,
@@ -312,7 +314,7 @@ def citing_programmes(source: Source) -> set[int]:
         | Q(targets__reported_equivalent_source=source)
         | Q(targets__measurements__source=source)
         | Q(milestones__evidence=source)
-        | Q(updates__sources=source, updates__state=ProgressUpdate.State.PUBLISHED)
+        | Q(updates__in=ProgressUpdate.objects.published().filter(sources=source).values("pk"))
     )
     return set(cited.values_list("pk", flat=True))
 
@@ -335,15 +337,6 @@ def m2m_snapshots(records: list, name: str) -> tuple:
     }
     labels.update({pk: f"#{pk}" for pk in related_ids - labels.keys()})
     return field, snapshots, labels
-
-
-def target_value_display(target: Target, value) -> str:
-    if value is None:
-        return "—"
-    if target.kind == Target.Kind.MONEY:
-        return format_money(value, target.currency)
-    text = format_number(value)
-    return f"{text} {target.unit}".strip()
 
 
 class SharedRecordMixin(ModelAdminMixin):
@@ -428,7 +421,7 @@ class ProgrammeAdmin(PublishingMixin, TrackerAdmin):
     inlines = [ProgrammeTargetInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(project_count=Count("projects"))
+        return cast(ProgrammeQuerySet, super().get_queryset(request)).with_project_count()
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -510,7 +503,7 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
     search_fields = ("name_en", "name_zh_hans", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
     autocomplete_fields = ("programme", "sector", "lead_organisations", "editors", "sources")
-    # Targets and milestones added here take the project's programme (ProjectPart).
+    # Targets and milestones added here take the project's programme (ProjectOrProgrammeRecord).
     inlines = [ProjectTargetInline, ProjectMilestoneInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -534,9 +527,8 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
         )
 
     @admin.display(description=_("computed rating"))
-    def computed_rating(self, obj: Project) -> "str | StrPromise":
-        rating = obj.computed_rating()
-        return Rating(rating).label if rating else _("Unknown")
+    def computed_rating(self, obj: Project) -> str:
+        return status.rating_text(status.project_rating(obj, timezone.localdate()))
 
 
 class MeasurementInline(admin.TabularInline):
@@ -631,14 +623,11 @@ class TargetAdmin(PublishingMixin, NoDeleteMixin, TrackerAdmin):
 
     @admin.display(description=_("target value"), ordering="target_value")
     def target_display(self, obj: Target) -> str:
-        return target_value_display(obj, obj.target_value)
+        return format_target_value(obj.target_value, obj)
 
     @admin.display(description=_("computed status"))
-    def computed_status(self, obj: Target) -> "str | StrPromise":
-        final, earliest = obj.assess()
-        if earliest is None or earliest.status == final.status:
-            return final.status.label
-        return format_lazy("{} / {}", earliest.status.label, final.status.label)
+    def computed_status(self, obj: Target) -> str:
+        return status.status_text(status.assess(obj, timezone.localdate()))
 
 
 @admin.register(Measurement)
@@ -664,7 +653,7 @@ class MeasurementAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, 
 
     @admin.display(description=_("value"), ordering="value")
     def value_display(self, obj: Measurement) -> str:
-        return target_value_display(obj.target, obj.value)
+        return format_target_value(obj.value, obj.target)
 
 
 @admin.register(Milestone)

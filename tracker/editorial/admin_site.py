@@ -59,6 +59,8 @@ class TwoFactorLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
 
 def needs_device_setup(user) -> bool:
     """Staff who must use a second factor and have no device yet."""
+    # Here and below, imported when called: staff and two_factor import Django's auth
+    # admin, which registers with admin.site, this very site while its module loads.
     from tracker.editorial.staff import must_use_two_factor
 
     return (

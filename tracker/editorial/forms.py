@@ -11,6 +11,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from tracker.editorial import publishing
+from tracker.editorial.scopes import is_manager_of
 
 
 class StaleCheckedForm(forms.ModelForm):
@@ -121,7 +122,7 @@ class TrackerForm(StaleCheckedForm):
             self.add_error(None, reason)
 
 
-class ProjectPartForm(TrackerForm):
+class ProjectOrProgrammeForm(TrackerForm):
     """A target, milestone or update: the programme follows from the project."""
 
     def __init__(self, *args, **kwargs):
@@ -136,29 +137,27 @@ class ProjectPartForm(TrackerForm):
         if "programme" in self.fields and not project and not programme:
             self.add_error("programme", _("Give the project, or the programme it belongs to."))
         user = getattr(self, "current_user", None)
-        if user is not None and not project and programme and "project" in self.fields:
-            from tracker.editorial.scopes import is_manager_of
-
-            if not is_manager_of(user, programme):
-                self.add_error(
-                    "project",
-                    _(
-                        "Only a manager of the programme can record something for the whole "
-                        "programme: choose one of your projects."
-                    ),
-                )
+        for_the_programme = not project and programme and "project" in self.fields
+        if user is not None and for_the_programme and not is_manager_of(user, programme):
+            self.add_error(
+                "project",
+                _(
+                    "Only a manager of the programme can record something for the whole "
+                    "programme: choose one of your projects."
+                ),
+            )
         return cleaned
 
 
-class TargetForm(ProjectPartForm):
+class TargetForm(ProjectOrProgrammeForm):
     pass
 
 
-class MilestoneForm(ProjectPartForm):
+class MilestoneForm(ProjectOrProgrammeForm):
     pass
 
 
-class ProgressUpdateForm(ProjectPartForm):
+class ProgressUpdateForm(ProjectOrProgrammeForm):
     def clean(self):
         cleaned = super().clean()
         if "_return" in self.data and not (cleaned.get("review_comment") or "").strip():

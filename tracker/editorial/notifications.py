@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
+from tracker.models import StaffProfile
+
 log = logging.getLogger(__name__)
 
 EVENTS = ("submitted", "returned", "published", "approved")
@@ -23,8 +25,6 @@ EVENTS = ("submitted", "returned", "published", "approved")
 
 def language_of(user) -> str:
     """The language a person reads e-mail in (their profile), or the site's."""
-    from tracker.models import StaffProfile
-
     try:
         return user.staff_profile.language
     except (StaffProfile.DoesNotExist, AttributeError):

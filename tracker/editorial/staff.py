@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import translation
@@ -169,8 +170,6 @@ def send_invitation(*, user, by, projects) -> None:
 
 
 def _render(template: str, context: dict) -> str:
-    from django.template.loader import render_to_string
-
     return render_to_string(template, context)
 
 

@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import openpyxl
 import tablib
 from django import forms
 from django.conf import settings
@@ -168,8 +169,6 @@ class BoundedXLSX(base_formats.XLSX):
     def create_dataset(self, in_stream: bytes) -> tablib.Dataset:
         _check_size(in_stream)
         check_xlsx_archive(in_stream)
-        import openpyxl
-
         book = openpyxl.load_workbook(io.BytesIO(in_stream), read_only=True, data_only=True)
         try:
             sheet = book.active

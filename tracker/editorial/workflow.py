@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tracker.editorial import notifications
+from tracker.editorial.scopes import is_manager_of
 from tracker.models import (
     ProgressUpdate,
 )
@@ -17,8 +18,6 @@ class WorkflowError(Exception):
 
 
 def can_review(user, update) -> bool:
-    from tracker.editorial.scopes import is_manager_of
-
     return user.has_perm("tracker.publish_progressupdate") and is_manager_of(user, update)
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 
+from tracker import status
 from tracker.editorial.scopes import programmes_for, projects_for
 from tracker.models import ChangeRequest, Milestone, ProgressUpdate, Project, Target
-from tracker.progress import Status
 
 
 @dataclass
@@ -76,12 +76,7 @@ def workload(user: User, today: dt.date) -> Workload:
             .select_related("programme", "project")
             .order_by("programme", "project__name", "planned_on", "title")
         ),
-        stale=[
-            t
-            for p in projects
-            for t in p.targets.all()
-            if not t.withdrawn_on and t.assess(today)[0].status == Status.STALE
-        ],
+        stale=[t for p in projects for t in p.targets.all() if status.is_stale(t, today)],
         returned=list(
             ProgressUpdate.objects.filter(author=user, state=ProgressUpdate.State.RETURNED)
         ),

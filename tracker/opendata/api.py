@@ -9,15 +9,23 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from tracker import progress, revisions
-from tracker.models import Milestone, Programme, ProgressUpdate, Project, Source, Target
-from tracker.public.filters import WINDOWS
+from tracker import progress, revisions, status
+from tracker.models import (
+    Milestone,
+    MilestoneQuerySet,
+    Programme,
+    ProgressUpdate,
+    Project,
+    Source,
+    Target,
+)
+from tracker.public.filters import WINDOWS, in_window
 
 api = NinjaAPI(
     title="Policy target tracker API",
@@ -74,10 +82,6 @@ def text(obj, field: str) -> Text:
     return Text(
         en=getattr(obj, f"{field}_en") or "", zh_hans=getattr(obj, f"{field}_zh_hans") or ""
     )
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 class Linked(Schema):
@@ -167,10 +171,10 @@ class MeasurementOut(Schema):
         return text(obj, "note")
 
 
-def assessed(target: Target):
+def assessed(target: Target) -> status.TargetAssessment:
     """Assess once per target, for both of its assessment fields."""
     if not hasattr(target, "_assessed"):
-        target._assessed = target.assess(today())  # type: ignore[attr-defined]
+        target._assessed = status.assess(target, timezone.localdate())  # type: ignore[attr-defined]
     return target._assessed  # type: ignore[attr-defined]
 
 
@@ -196,11 +200,11 @@ class TargetOut(Linked):
 
     @staticmethod
     def resolve_assessment(obj):
-        return assessed(obj)[0]
+        return assessed(obj).final
 
     @staticmethod
     def resolve_assessment_earliest(obj):
-        return assessed(obj)[1]
+        return assessed(obj).earliest
 
     @staticmethod
     def resolve_measurements(obj):
@@ -234,7 +238,7 @@ class ProjectOut(Schema):
 
     @staticmethod
     def resolve_computed_rating(obj) -> str:
-        return obj.computed_rating(today())
+        return status.project_rating(obj, timezone.localdate())
 
     @staticmethod
     def resolve_url(obj) -> str:
@@ -263,11 +267,11 @@ class MilestoneOut(Linked):
 
     @staticmethod
     def resolve_overdue(obj) -> bool:
-        return obj.overdue_on(today())
+        return obj.overdue_on(timezone.localdate())
 
     @staticmethod
     def resolve_slippage_days(obj) -> int:
-        return obj.slippage_days(today())
+        return obj.slippage_days(timezone.localdate())
 
 
 class UpdateOut(Linked):
@@ -315,19 +319,19 @@ class ChangeOut(Schema):
 
 
 def programme_or_404(slug: str) -> Programme:
-    return get_object_or_404(Programme, slug=slug)
+    return get_object_or_404(Programme.objects.published(), slug=slug)
 
 
 @api.get("/programmes", response={200: list[ProgrammeOut], **INVALID}, tags=["programmes"])
 @paginated
 def list_programmes(request):
     """Every programme; demonstration ones are flagged with `is_demo`."""
-    return Programme.objects.annotate(project_count=Count("projects")).order_by("slug")
+    return Programme.objects.published().with_project_count().order_by("slug")
 
 
 @api.get("/programmes/{slug}", response={200: ProgrammeOut, **ERRORS}, tags=["programmes"])
 def get_programme(request, slug: str):
-    return get_object_or_404(Programme.objects.annotate(project_count=Count("projects")), slug=slug)
+    return get_object_or_404(Programme.objects.published().with_project_count(), slug=slug)
 
 
 class ProjectFilters(Schema):
@@ -341,7 +345,10 @@ class ProjectFilters(Schema):
 @paginated
 def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     projects = (
-        Project.objects.filter(programme=programme_or_404(slug)).with_status().order_by("slug")
+        Project.objects.published()
+        .filter(programme=programme_or_404(slug))
+        .with_status()
+        .order_by("slug")
     )
     if filters.sector:
         projects = projects.filter(sector__slug=filters.sector)
@@ -354,12 +361,15 @@ def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     "/programmes/{slug}/projects/{project}", response={200: ProjectOut, **ERRORS}, tags=["projects"]
 )
 def get_project(request, slug: str, project: str):
-    return get_object_or_404(Project.objects.with_status(), programme__slug=slug, slug=project)
+    return get_object_or_404(
+        Project.objects.published().with_status(), programme__slug=slug, slug=project
+    )
 
 
 def targets_of(programme: Programme) -> QuerySet:
     return (
-        Target.objects.filter(programme=programme)
+        Target.objects.published()
+        .filter(programme=programme)
         .with_status()
         .select_related("project")
         .order_by("pk")
@@ -388,9 +398,10 @@ class MilestoneFilters(Schema):
     window: Literal[tuple(WINDOWS)] | None = None  # type: ignore[valid-type]
 
 
-def milestones_of(programme: Programme) -> QuerySet:
+def milestones_of(programme: Programme) -> MilestoneQuerySet:
     return (
-        Milestone.objects.filter(programme=programme)
+        Milestone.objects.published()
+        .filter(programme=programme)
         .with_slippage()
         .select_related("programme", "project")
         .order_by("planned_on", "pk")
@@ -413,12 +424,7 @@ def list_milestones(request, slug: str, filters: Query[MilestoneFilters]):
     if filters.project:
         milestones = milestones.filter(project__slug=filters.project)
     if filters.window:
-        open_ = Q(status__in=["planned", "in_progress"])
-        if filters.window == "overdue":
-            milestones = milestones.filter(open_, planned_on__lt=today())
-        else:
-            end = today() + dt.timedelta(days=int(filters.window))
-            milestones = milestones.filter(open_, planned_on__gte=today(), planned_on__lte=end)
+        milestones = in_window(milestones, filters.window, timezone.localdate())
     return milestones
 
 
@@ -435,12 +441,7 @@ def get_milestone(request, slug: str, milestone_id: int):
 @paginated
 def list_updates(request, slug: str):
     """Published progress updates, newest first (drafts are never public)."""
-    return (
-        ProgressUpdate.objects.published()
-        .filter(programme=programme_or_404(slug))
-        .select_related("programme", "project__programme")
-        .order_by("-published_at", "-pk")
-    )
+    return ProgressUpdate.objects.published().filter(programme=programme_or_404(slug))
 
 
 @api.get("/programmes/{slug}/changes", response={200: list[ChangeOut], **ERRORS}, tags=["changes"])

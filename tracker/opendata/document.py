@@ -16,6 +16,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from tracker.editorial import publishing
@@ -46,20 +47,23 @@ class DocumentError(ValueError):
     """The document cannot be imported; the message says where and why."""
 
 
-def tr(obj, field: str) -> dict[str, str]:
+def in_both_languages(obj, field: str) -> dict[str, str]:
+    """A translated field as the document writes it: {"en": ..., "zh_hans": ...}."""
     return {lang: getattr(obj, f"{field}_{lang}") or "" for lang in LANGS}
 
 
-def untr(values: dict | None, field: str) -> dict[str, str]:
+def language_fields(values: dict | None, field: str) -> dict[str, str]:
+    """The reverse of `in_both_languages`: model field values, {"title_en": ...}."""
     values = values or {}
     return {f"{field}_{lang}": values.get(lang, "") or "" for lang in LANGS}
 
 
-def day(value: dt.date | None) -> str | None:
+def iso_date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def number(value: Decimal | None) -> str | None:
+def plain_decimal(value: Decimal | None) -> str | None:
+    """A decimal in full without exponent or trailing zeros: "50000000000", "0.5"."""
     return None if value is None else format(value.normalize(), "f")
 
 
@@ -90,9 +94,9 @@ def export_programme(programme: Programme) -> dict[str, Any]:
         "demo": programme.is_demo,
         "organisations": [
             {
-                "name": tr(o, "name"),
-                "short_name": tr(o, "short_name"),
-                "description": tr(o, "description"),
+                "name": in_both_languages(o, "name"),
+                "short_name": in_both_languages(o, "short_name"),
+                "description": in_both_languages(o, "description"),
                 "kind": o.kind,
                 "website": o.website,
             }
@@ -101,31 +105,31 @@ def export_programme(programme: Programme) -> dict[str, Any]:
         "sources": [
             {
                 "key": keys[s.pk],
-                "title": tr(s, "title"),
-                "publisher": tr(s, "publisher"),
+                "title": in_both_languages(s, "title"),
+                "publisher": in_both_languages(s, "publisher"),
                 "reference": s.reference,
                 "url": s.url,
                 "archived_url": s.archived_url,
-                "published_on": day(s.published_on),
+                "published_on": iso_date(s.published_on),
                 "kind": s.kind,
                 "language": s.language,
                 "quote": s.quote,
             }
             for s in sources
         ],
-        "sectors": [{"slug": s.slug, "name": tr(s, "name")} for s in sectors],
+        "sectors": [{"slug": s.slug, "name": in_both_languages(s, "name")} for s in sectors],
         "programme": {
             "slug": programme.slug,
-            "name": tr(programme, "name"),
-            "scheme": tr(programme, "scheme"),
-            "summary": tr(programme, "summary"),
-            "pledge": tr(programme, "pledge"),
+            "name": in_both_languages(programme, "name"),
+            "scheme": in_both_languages(programme, "scheme"),
+            "summary": in_both_languages(programme, "summary"),
+            "pledge": in_both_languages(programme, "pledge"),
             "designated_by": programme.designated_by.name_en if programme.designated_by else None,  # type: ignore[attr-defined]
             "host": programme.host.name_en if programme.host else None,  # type: ignore[attr-defined]
-            "announced_on": day(programme.announced_on),
-            "horizon_start": day(programme.horizon_start),
-            "horizon_end_earliest": day(programme.horizon_end_earliest),
-            "horizon_end_latest": day(programme.horizon_end_latest),
+            "announced_on": iso_date(programme.announced_on),
+            "horizon_start": iso_date(programme.horizon_start),
+            "horizon_end_earliest": iso_date(programme.horizon_end_earliest),
+            "horizon_end_latest": iso_date(programme.horizon_end_latest),
             "planned_project_count": programme.planned_project_count,
             "stale_after_days": programme.stale_after_days,
             "sources": sorted(keys[s.pk] for s in programme.sources.all()),
@@ -143,16 +147,16 @@ def export_programme(programme: Programme) -> dict[str, Any]:
             "projects": [
                 {
                     "slug": p.slug,
-                    "name": tr(p, "name"),
-                    "summary": tr(p, "summary"),
+                    "name": in_both_languages(p, "name"),
+                    "summary": in_both_languages(p, "summary"),
                     "sector": p.sector.slug if p.sector else None,
                     "lead_organisations": sorted(o.name_en for o in p.lead_organisations.all()),  # type: ignore[attr-defined]
                     "lifecycle_status": p.lifecycle_status,
                     "declared_rating": p.declared_rating,
-                    "declared_rating_reason": tr(p, "declared_rating_reason"),
-                    "identified_on": day(p.identified_on),
-                    "start_on": day(p.start_on),
-                    "due_on": day(p.due_on),
+                    "declared_rating_reason": in_both_languages(p, "declared_rating_reason"),
+                    "identified_on": iso_date(p.identified_on),
+                    "start_on": iso_date(p.start_on),
+                    "due_on": iso_date(p.due_on),
                     "sources": sorted(keys[s.pk] for s in p.sources.all()),
                     "targets": [_target(t, keys) for t in p.targets.order_by(*TARGET_ORDER)],
                     "milestones": [
@@ -179,30 +183,30 @@ def _sources_of(programme: Programme) -> set[Source]:
 def _target(target: Target, keys: dict[int | None, str]) -> dict[str, Any]:
     measurements = Measurement.objects.published().filter(target=target).order_by("as_of")
     return {
-        "title": tr(target, "title"),
-        "description": tr(target, "description"),
+        "title": in_both_languages(target, "title"),
+        "description": in_both_languages(target, "description"),
         "kind": target.kind,
         "currency": target.currency,
-        "unit": tr(target, "unit"),
+        "unit": in_both_languages(target, "unit"),
         "comparator": target.comparator,
-        "baseline_value": number(target.baseline_value),
-        "baseline_on": day(target.baseline_on),
-        "target_value": number(target.target_value),
-        "due_earliest": day(target.due_earliest),
-        "due_on": day(target.due_on),
+        "baseline_value": plain_decimal(target.baseline_value),
+        "baseline_on": iso_date(target.baseline_on),
+        "target_value": plain_decimal(target.target_value),
+        "due_earliest": iso_date(target.due_earliest),
+        "due_on": iso_date(target.due_on),
         "rollup": target.rollup,
-        "reported_equivalent_value": number(target.reported_equivalent_value),
+        "reported_equivalent_value": plain_decimal(target.reported_equivalent_value),
         "reported_equivalent_currency": target.reported_equivalent_currency,
         "reported_equivalent_source": keys.get(target.reported_equivalent_source_id),
-        "withdrawn_on": day(target.withdrawn_on),
+        "withdrawn_on": iso_date(target.withdrawn_on),
         "withdrawal_reason": target.withdrawal_reason,
         "sources": sorted(keys[s.pk] for s in target.sources.all()),
         "measurements": [
             {
-                "as_of": day(m.as_of),
-                "value": number(m.value),
+                "as_of": iso_date(m.as_of),
+                "value": plain_decimal(m.value),
                 "source": keys.get(m.source_id),
-                "note": tr(m, "note"),
+                "note": in_both_languages(m, "note"),
             }
             for m in measurements
         ],
@@ -211,15 +215,15 @@ def _target(target: Target, keys: dict[int | None, str]) -> dict[str, Any]:
 
 def _milestone(milestone: Milestone, keys: dict[int | None, str]) -> dict[str, Any]:
     return {
-        "title": tr(milestone, "title"),
-        "description": tr(milestone, "description"),
-        "planned_on": day(milestone.planned_on),
-        "forecast_on": day(milestone.forecast_on),
-        "completed_on": day(milestone.completed_on),
+        "title": in_both_languages(milestone, "title"),
+        "description": in_both_languages(milestone, "description"),
+        "planned_on": iso_date(milestone.planned_on),
+        "forecast_on": iso_date(milestone.forecast_on),
+        "completed_on": iso_date(milestone.completed_on),
         "status": milestone.status,
         "weight": milestone.weight,
         "evidence": keys.get(milestone.evidence_id),
-        "withdrawn_on": day(milestone.withdrawn_on),
+        "withdrawn_on": iso_date(milestone.withdrawn_on),
         "withdrawal_reason": milestone.withdrawal_reason,
     }
 
@@ -228,8 +232,8 @@ def _updates(updates) -> list[dict[str, Any]]:
     published = updates.published().order_by("published_at", "pk")
     return [
         {
-            "title": tr(u, "title"),
-            "body": tr(u, "body"),
+            "title": in_both_languages(u, "title"),
+            "body": in_both_languages(u, "body"),
             "published_at": u.published_at.isoformat(),
         }
         for u in published
@@ -262,8 +266,6 @@ def import_programme(document: dict[str, Any]) -> Programme:
 
 
 def _save(obj, where: str):
-    from django.core.exceptions import ValidationError
-
     try:
         obj.full_clean()
     except ValidationError as error:
@@ -290,9 +292,9 @@ def _organisation(name: str | None, organisations: dict[str, dict]) -> Organisat
         raise DocumentError(f"organisation {name!r} is not listed in 'organisations'")
     return _save(
         Organisation(
-            **untr(values["name"], "name"),
-            **untr(values.get("short_name"), "short_name"),
-            **untr(values.get("description"), "description"),
+            **language_fields(values["name"], "name"),
+            **language_fields(values.get("short_name"), "short_name"),
+            **language_fields(values.get("description"), "description"),
             kind=values.get("kind", "other"),
             website=values.get("website", ""),
         ),
@@ -309,8 +311,8 @@ def _import(document: dict, data: dict) -> Programme:
         ).first()
         sources[values["key"]] = existing or _save(
             Source(
-                **untr(values["title"], "title"),
-                **untr(values.get("publisher"), "publisher"),
+                **language_fields(values["title"], "title"),
+                **language_fields(values.get("publisher"), "publisher"),
                 reference=values.get("reference", ""),
                 url=values.get("url", ""),
                 archived_url=values.get("archived_url", ""),
@@ -331,15 +333,15 @@ def _import(document: dict, data: dict) -> Programme:
 
     for values in document.get("sectors", []):
         if not Sector.objects.filter(slug=values["slug"]).exists():
-            _save(Sector(slug=values["slug"], **untr(values["name"], "name")), "sector")
+            _save(Sector(slug=values["slug"], **language_fields(values["name"], "name")), "sector")
 
     programme = _save(
         Programme(
             slug=data["slug"],
-            **untr(data["name"], "name"),
-            **untr(data.get("scheme"), "scheme"),
-            **untr(data.get("summary"), "summary"),
-            **untr(data.get("pledge"), "pledge"),
+            **language_fields(data["name"], "name"),
+            **language_fields(data.get("scheme"), "scheme"),
+            **language_fields(data.get("summary"), "summary"),
+            **language_fields(data.get("pledge"), "pledge"),
             designated_by=_organisation(data.get("designated_by"), organisations),
             host=_organisation(data.get("host"), organisations),
             announced_on=_date(data.get("announced_on")),
@@ -358,9 +360,9 @@ def _import(document: dict, data: dict) -> Programme:
             Project(
                 programme=programme,
                 slug=values["slug"],
-                **untr(values["name"], "name"),
-                **untr(values.get("summary"), "summary"),
-                **untr(values.get("declared_rating_reason"), "declared_rating_reason"),
+                **language_fields(values["name"], "name"),
+                **language_fields(values.get("summary"), "summary"),
+                **language_fields(values.get("declared_rating_reason"), "declared_rating_reason"),
                 sector=Sector.objects.filter(slug=values.get("sector")).first(),
                 lifecycle_status=values.get("lifecycle_status", "announced"),
                 declared_rating=values.get("declared_rating", ""),
@@ -385,9 +387,9 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
             Target(  # type: ignore[misc]  # full_clean refuses a missing value
                 programme=programme,
                 project=project,
-                **untr(values["title"], "title"),
-                **untr(values.get("description"), "description"),
-                **untr(values.get("unit"), "unit"),
+                **language_fields(values["title"], "title"),
+                **language_fields(values.get("description"), "description"),
+                **language_fields(values.get("unit"), "unit"),
                 kind=values["kind"],
                 currency=values.get("currency", ""),
                 comparator=values.get("comparator", "at_least"),
@@ -413,7 +415,7 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
                     as_of=_date(point["as_of"]),
                     value=_decimal(point["value"]),
                     source=source(point.get("source")),
-                    **untr(point.get("note"), "note"),
+                    **language_fields(point.get("note"), "note"),
                 ),
                 f"{where}, measurement of {point['as_of']}",
             )
@@ -422,8 +424,8 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
             Milestone(  # type: ignore[misc]  # full_clean refuses a missing value
                 programme=programme,
                 project=project,
-                **untr(values["title"], "title"),
-                **untr(values.get("description"), "description"),
+                **language_fields(values["title"], "title"),
+                **language_fields(values.get("description"), "description"),
                 planned_on=_date(values["planned_on"]),
                 forecast_on=_date(values.get("forecast_on")),
                 completed_on=_date(values.get("completed_on")),
@@ -440,8 +442,8 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
             ProgressUpdate(
                 programme=programme,
                 project=project,
-                **untr(values["title"], "title"),
-                **untr(values.get("body"), "body"),
+                **language_fields(values["title"], "title"),
+                **language_fields(values.get("body"), "body"),
                 state=ProgressUpdate.State.PUBLISHED,
                 published_at=dt.datetime.fromisoformat(values["published_at"]),
             ),

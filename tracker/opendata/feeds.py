@@ -20,10 +20,10 @@ from tracker.templatetags.tracker_tags import markdown
 
 
 def owner(programme: str, project: str | None) -> tuple[Programme, Project | None]:
-    found = get_object_or_404(Programme, slug=programme)
+    found = get_object_or_404(Programme.objects.published(), slug=programme)
     if project is None:
         return found, None
-    return found, get_object_or_404(Project, programme=found, slug=project)
+    return found, get_object_or_404(Project.objects.published(), programme=found, slug=project)
 
 
 class UpdatesFeed(Feed):
@@ -45,14 +45,10 @@ class UpdatesFeed(Feed):
 
     def items(self, obj):
         programme, project = obj
-        updates = (
-            ProgressUpdate.objects.published()
-            .filter(programme=programme)
-            .select_related("programme", "project__programme")
-        )
+        updates = ProgressUpdate.objects.published().filter(programme=programme)
         if project is not None:
             updates = updates.filter(project=project)
-        return updates.order_by("-published_at", "-pk")[:50]
+        return updates[:50]
 
     def item_title(self, item: ProgressUpdate) -> str:
         return item.title
@@ -123,7 +119,8 @@ def calendar(request: HttpRequest, programme: str, project: str | None = None) -
         .values("total")
     )
     milestones = (
-        Milestone.objects.filter(programme=found)
+        Milestone.objects.published()
+        .filter(programme=found)
         .select_related("programme", "project")
         .annotate(revision_count=Subquery(revisions_made))
     )

@@ -6,25 +6,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tracker.formatting import format_money
-from tracker.models import Project, Rating, Target
+from tracker import status
+from tracker.models import Project, Target
 
-# Dark enough for white text (WCAG AA at 11px bold-ish): green, amber, red, grey.
-COLOURS = {
-    "achieved": "#1e6b3a",
-    "on_track": "#1e6b3a",
-    "green": "#1e6b3a",
-    "needs_acceleration": "#8a5a00",
-    "stale": "#8a5a00",
-    # Due with nothing published: a warning, like stale data, never a failure's red.
-    "not_reported": "#8a5a00",
-    "amber": "#8a5a00",
-    "off_track": "#a12727",
-    "moving_away": "#a12727",
-    "missed": "#a12727",
-    "red": "#a12727",
-}
-GREY = "#59636e"
 MAX_AGE = 600  # seconds: a badge follows the record within minutes
 
 
@@ -58,27 +42,18 @@ def svg_badge(label: str, message: str, colour: str) -> HttpResponse:
 
 def project_badge(request: HttpRequest, programme: str, project: str) -> HttpResponse:
     found = get_object_or_404(
-        Project.objects.with_status(), programme__slug=programme, slug=project
+        Project.objects.published().with_status(), programme__slug=programme, slug=project
     )
-    rating = found.computed_rating(timezone.localdate())
-    message = str(Rating(rating).label) if rating else _("unknown")
-    return svg_badge(_("rating"), message, COLOURS.get(rating, GREY))
+    rating = status.project_rating(found, timezone.localdate())
+    message = status.rating_text(rating) if rating else _("unknown")
+    return svg_badge(_("rating"), message, status.solid_colour(rating))
 
 
 def target_badge(request: HttpRequest, programme: str, pk: int) -> HttpResponse:
-    target = get_object_or_404(Target.objects.with_status(), programme__slug=programme, pk=pk)
-    final, _earliest = target.assess(timezone.localdate())
-    message = str(final.status.label)
-    if final.actual is not None and target.target_value:
-        share = round(100 * final.actual / target.target_value)
-        of = (
-            format_money(target.target_value, target.currency)
-            if target.kind == Target.Kind.MONEY
-            else f"{target.target_value.normalize():f}"
-        )
-        message = _("%(status)s · %(share)s%% of %(target)s") % {
-            "status": message,
-            "share": share,
-            "target": of,
-        }
-    return svg_badge(target.title[:40], message, COLOURS.get(final.status, GREY))
+    target = get_object_or_404(
+        Target.objects.published().with_status(), programme__slug=programme, pk=pk
+    )
+    item = status.assess(target, timezone.localdate())
+    return svg_badge(
+        target.title[:40], status.target_badge_text(item), status.solid_colour(item.final.status)
+    )

@@ -1,13 +1,18 @@
-"""Server-rendered SVG charts: geometry only, drawn by templates/tracker/_chart.svg.
+"""Server-rendered SVG charts: geometry only, drawn as inline SVG by
+templates/tracker/_chart.html.
 
-A target's chart shows its baseline, the expected straight line (to each end of a
-due range), the measurements, the forecast, and the original pledge line when the
-target has been revised. Every chart has a data table beside it on the page.
+A target's chart draws the expected straight line from its baseline (or, without one,
+its first measurement) to the target on its due date, and to the earlier end of a due
+range; the published measurements as a line with dots; the forecast, from the latest
+measurement to the date the trend reaches the target; the original pledge line when the
+target has been revised; and a level line at the target. Every chart has a data table
+beside it on the page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -20,7 +25,7 @@ LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 36
 @dataclass
 class Line:
     points: str  # "x1,y1 x2,y2" for <polyline points>
-    kind: str  # css class: expected, expected-earliest, pledge, forecast, measured
+    kind: str  # CSS class line-<kind>: expected, earliest, pledge, measured, forecast
 
 
 @dataclass
@@ -54,7 +59,7 @@ def target_chart(
     forecast_on: dt.date | None,
     today: dt.date,
     original: tuple[Decimal, dt.date] | None = None,
-    format_value=str,
+    format_value: Callable[[Decimal], str] = str,
 ) -> Chart | None:
     """The chart of one target, or None when there is nothing to draw a line from."""
     measured = sorted((p for p in measurements if p.on <= today), key=lambda p: p.on)

@@ -3,11 +3,11 @@
 import datetime as dt
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracker.models import Milestone, Project, Sector
+from tracker.models import Milestone, MilestoneQuerySet, Project, Sector
 
 WINDOWS = {
     "overdue": _("Overdue"),
@@ -49,12 +49,15 @@ class MilestoneFilter(django_filters.FilterSet):
         self.filters["sector"].queryset = Sector.objects.filter(
             projects__programme=programme
         ).distinct()
-        self.filters["project"].queryset = Project.objects.filter(programme=programme)
+        self.filters["project"].queryset = Project.objects.published().filter(programme=programme)
 
-    def filter_window(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        today = timezone.localdate()
-        open_milestones = Q(status__in=[Milestone.Status.PLANNED, Milestone.Status.IN_PROGRESS])
-        if value == "overdue":
-            return queryset.filter(open_milestones, planned_on__lt=today)
-        end = today + dt.timedelta(days=int(value))
-        return queryset.filter(open_milestones, planned_on__gte=today, planned_on__lte=end)
+    def filter_window(self, queryset: MilestoneQuerySet, name: str, value: str) -> QuerySet:
+        return in_window(queryset, value, timezone.localdate())
+
+
+def in_window(milestones: MilestoneQuerySet, window: str, today: dt.date) -> MilestoneQuerySet:
+    """The milestones in one of the WINDOWS, as the dashboard counts them: open ones only,
+    never a withdrawn one. The API's ?window= reads the same."""
+    if window == "overdue":
+        return milestones.overdue(today)
+    return milestones.due_soon(today, dt.timedelta(days=int(window)))

@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from tracker import status
 from tracker.models import (
     Milestone,
     Organisation,
@@ -42,7 +43,6 @@ from tracker.models import (
     Project,
     Rating,
     Target,
-    TargetAssessment,
 )
 
 # Characters a query may have; the search box says so too (maxlength).
@@ -121,7 +121,7 @@ class Projects(Kind):
     def prepare(self, results):
         today = timezone.localdate()
         for project in results:
-            rating = project.computed_rating(today)
+            rating = status.project_rating(project, today)
             project.computed = Rating(rating) if rating else None
         return results
 
@@ -136,9 +136,7 @@ class Targets(Kind):
     def prepare(self, results):
         today = timezone.localdate()
         for target in results:
-            target.item = (
-                None if target.withdrawn_on else TargetAssessment(target, *target.assess(today))
-            )
+            target.item = None if target.withdrawn_on else status.assess(target, today)
         return results
 
 

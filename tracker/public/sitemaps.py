@@ -18,24 +18,24 @@ class ProgrammeSitemap(PublicSitemap):
     priority = 1.0
 
     def items(self):
-        return Programme.objects.order_by("pk")
+        return Programme.objects.published().order_by("pk")
 
 
 class ProjectSitemap(PublicSitemap):
     def items(self):
-        return Project.objects.select_related("programme").order_by("pk")
+        return Project.objects.published().select_related("programme").order_by("pk")
 
 
 class TargetSitemap(PublicSitemap):
     def items(self):
-        return Target.objects.select_related("programme").order_by("pk")
+        return Target.objects.published().select_related("programme").order_by("pk")
 
 
 class MilestoneSitemap(PublicSitemap):
     priority = 0.4
 
     def items(self):
-        return Milestone.objects.select_related("programme").order_by("pk")
+        return Milestone.objects.published().select_related("programme").order_by("pk")
 
 
 class PagesSitemap(Sitemap):

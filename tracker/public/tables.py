@@ -1,16 +1,19 @@
 """The public tables (django-tables2): sortable, paginated, with an empty state."""
 
 import django_tables2 as tables
-from django.utils.html import format_html
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracker.models import Milestone, Project, Rating
+from tracker import status
+from tracker.models import Milestone, Project
 
 TEMPLATE = "tracker/_table.html"
 
 
-def status_badge(css: str, label) -> str:
-    return format_html('<span class="status status-{}">{}</span>', css, label)
+def badge(drawn: status.Badge) -> str:
+    """The one status, rating or overdue badge (templates/tracker/_status.html)."""
+    return render_to_string("tracker/_status.html", {"badge": drawn})
 
 
 class ProjectTable(tables.Table):
@@ -29,7 +32,7 @@ class ProjectTable(tables.Table):
         attrs = {"class": "data"}
 
     def value_computed(self, record: Project) -> str:
-        return record.computed_rating()
+        return status.project_rating(record, timezone.localdate())
 
     def value_declared_rating(self, record: Project) -> str:
         return record.declared_rating
@@ -38,16 +41,14 @@ class ProjectTable(tables.Table):
         return record.name
 
     def render_computed(self, record: Project) -> str:
-        rating = record.computed_rating()
+        rating = status.project_rating(record, timezone.localdate())
         if not rating:
             return str(_("Unknown"))
-        return format_html('<span class="rating rating-{}">{}</span>', rating, Rating(rating).label)
+        return badge(status.rating_badge(rating))
 
     def render_declared_rating(self, record: Project) -> str:
-        return format_html(
-            '<span class="rating rating-{}">{}</span>',
-            record.declared_rating,
-            record.get_declared_rating_display(),
+        return badge(
+            status.rating_badge(record.declared_rating, record.get_declared_rating_display())
         )
 
 
@@ -85,12 +86,7 @@ class MilestoneTable(tables.Table):
         return record.status
 
     def render_status(self, record: Milestone) -> str:
-        if record.is_overdue:
-            return status_badge(
-                "missed", format_html("{} · {}", record.get_status_display(), _("Overdue"))
-            )
-        css = "achieved" if record.status == Milestone.Status.COMPLETED else "no_data"
-        return status_badge(css, record.get_status_display())
+        return badge(status.overdue_badge(record, timezone.localdate()))
 
     def render_slippage(self, record: Milestone) -> int:
         return record.slippage_days()

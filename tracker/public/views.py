@@ -12,7 +12,7 @@ from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from tracker import progress, revisions
+from tracker import progress, revisions, status
 from tracker.formatting import format_compact
 from tracker.models import (
     Milestone,
@@ -24,7 +24,6 @@ from tracker.models import (
     Sector,
     Source,
     Target,
-    TargetAssessment,
 )
 from tracker.public import charts, search
 from tracker.public.filters import MilestoneFilter
@@ -99,21 +98,13 @@ class ExportableDetailMixin:
 
 def home(request: HttpRequest) -> HttpResponseBase:
     """The programme list, or straight to the programme when there is only one."""
-    slugs = list(Programme.objects.values_list("slug", flat=True)[:2])
+    slugs = list(Programme.objects.published().values_list("slug", flat=True)[:2])
     if len(slugs) == 1:
         return redirect("tracker:programme-detail", programme=slugs[0])
     return ProgrammeListView.as_view()(request)
 
 
-def published_updates():
-    return (
-        ProgressUpdate.objects.published()
-        .select_related("project__programme", "programme")
-        .order_by("-published_at", "-pk")
-    )
-
-
-def target_chart(item: TargetAssessment, today: dt.date, original=None):
+def target_chart(item: status.TargetAssessment, today: dt.date, original=None):
     """The chart of one assessed target, with values formatted for the axis."""
     target = item.target
     return charts.target_chart(
@@ -121,7 +112,7 @@ def target_chart(item: TargetAssessment, today: dt.date, original=None):
         target=target.target_value,
         due=target.due_on,
         due_earliest=target.due_earliest,
-        measurements=target.series(today),
+        measurements=item.series,
         forecast_on=item.final.forecast_on,
         today=today,
         original=original,
@@ -136,11 +127,14 @@ class ProgrammeListView(ListView):
 
     def get_queryset(self):
         return (
-            Programme.objects.annotate(project_count=Count("projects", distinct=True))
+            Programme.objects.published()
+            .with_project_count()
             .prefetch_related(
                 Prefetch(
                     "targets",
-                    queryset=Target.objects.filter(project__isnull=True).order_by("due_on", "pk"),
+                    queryset=Target.objects.published()
+                    .filter(project__isnull=True)
+                    .order_by("due_on", "pk"),
                     to_attr="headline_targets",
                 )
             )
@@ -159,12 +153,14 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
 
     def get_queryset(self):
         return (
-            Programme.objects.select_related("designated_by", "host")
+            Programme.objects.published()
+            .select_related("designated_by", "host")
             .with_status()
             .prefetch_related(
                 Prefetch(
                     "milestones",
-                    queryset=Milestone.objects.filter(project__isnull=True)
+                    queryset=Milestone.objects.published()
+                    .filter(project__isnull=True)
                     .with_slippage()
                     .select_related("evidence"),
                     to_attr="programme_milestones",
@@ -177,12 +173,12 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         context = super().get_context_data(**kwargs)
         programme, today = self.object, timezone.localdate()
         projects = programme.status_projects
-        headline = programme.headline_assessments(today)
+        headline = status.headline(programme, today)
         table = ProjectTable(projects, order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        updates = list(published_updates().filter(programme=programme)[:5])
+        updates = list(ProgressUpdate.objects.published().filter(programme=programme)[:5])
         # Only the milestones shown are read; the rest are counted by the database.
-        milestones = Milestone.objects.filter(programme=programme)
+        milestones = Milestone.objects.published().filter(programme=programme)
         overdue = MilestoneQuerySet.overdue_q(today)
         due_soon = MilestoneQuerySet.due_soon_q(today, DUE_SOON)
         counts = milestones.aggregate(
@@ -228,7 +224,7 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
 
 
 def programme_or_404(slug: str) -> Programme:
-    return get_object_or_404(Programme, slug=slug)
+    return get_object_or_404(Programme.objects.published(), slug=slug)
 
 
 class ProjectDetailView(DetailView):
@@ -237,12 +233,16 @@ class ProjectDetailView(DetailView):
 
     def get_object(self, queryset=None):
         return get_object_or_404(
-            Project.objects.with_status().prefetch_related(
+            Project.objects.published()
+            .with_status()
+            .prefetch_related(
                 "lead_organisations",
                 "sources",
                 Prefetch(
                     "milestones",
-                    queryset=Milestone.objects.with_slippage().select_related("programme"),
+                    queryset=Milestone.objects.published()
+                    .with_slippage()
+                    .select_related("programme"),
                 ),
             ),
             programme__slug=self.kwargs["programme"],
@@ -252,23 +252,18 @@ class ProjectDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         project, today = self.object, timezone.localdate()
-        rating = project.computed_rating(today)
-        assessed = []
-        for target in project.targets.all():
-            if target.withdrawn_on:
-                continue
-            target.programme = project.programme
-            assessed.append(TargetAssessment(target, *target.assess(today)))
+        rating = status.project_rating(project, today)
+        assessed = status.project_targets(project, today)
         context.update(
             {
                 "programme": project.programme,
-                "computed_rating": Rating(rating) if rating else None,
+                "computed_rating": rating,
                 "assessed": assessed,
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,
-                "updates": published_updates().filter(project=project),
+                "updates": ProgressUpdate.objects.published().filter(project=project),
                 "changes": revisions.programme_changes(project.programme, project=project)[:20],
                 **badge_context(
                     self.request,
@@ -292,7 +287,8 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
 
     def get_queryset(self):
         return (
-            Target.objects.filter(programme__slug=self.kwargs["programme"])
+            Target.objects.published()
+            .filter(programme__slug=self.kwargs["programme"])
             .with_status()
             .select_related("project", "reported_equivalent_source")
             .prefetch_related(
@@ -304,7 +300,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         target, today = self.object, timezone.localdate()
-        item = TargetAssessment(target, *target.assess(today))
+        item = status.assess(target, today)
         first = target.history.order_by("history_date", "history_id").first()
         original = (first.target_value, first.due_on) if first else None
         revised = original is not None and original != (target.target_value, target.due_on)
@@ -315,7 +311,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 "chart": target_chart(item, today, original if revised else None),
                 "original": original if revised else None,
                 # A roll-up's totals up to today: none later, none invented before.
-                "series": [point for point in target.series(today) if point.on <= today],
+                "series": item.known,
                 "project_count": len(getattr(target.programme, "status_projects", ())),
                 "measurements": sorted(
                     target.measurements.all(), key=lambda m: m.as_of, reverse=True
@@ -328,9 +324,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                     reverse("target-badge", args=[target.programme.slug, target.pk]),
                     _("Status of %(name)s") % {"name": target.title},
                 ),
-                "not_at_current_rate": item.final.forecast_on is None
-                and item.final.status != progress.Status.ACHIEVED
-                and len([p for p in target.series(today) if p.on <= today]) >= 2,
+                "not_at_current_rate": item.not_at_current_rate,
             }
         )
         return context
@@ -342,7 +336,8 @@ class MilestoneDetailView(DetailView):
 
     def get_queryset(self):
         return (
-            Milestone.objects.filter(programme__slug=self.kwargs["programme"])
+            Milestone.objects.published()
+            .filter(programme__slug=self.kwargs["programme"])
             .with_slippage()
             .select_related("programme", "project", "evidence")
         )
@@ -355,7 +350,7 @@ class MilestoneDetailView(DetailView):
                 "programme": milestone.programme,
                 "project": milestone.project,
                 "history": revisions.milestone_changes(milestone),
-                "updates": published_updates().filter(milestones=milestone),
+                "updates": ProgressUpdate.objects.published().filter(milestones=milestone),
             }
         )
         return context
@@ -380,7 +375,8 @@ class MilestoneListView(BoundedPagingMixin, SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return (
-            Milestone.objects.filter(programme=self.programme)
+            Milestone.objects.published()
+            .filter(programme=self.programme)
             .with_slippage()
             .select_related("project__programme", "programme")
             .order_by("planned_on", "pk")
@@ -416,7 +412,9 @@ class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         projects = list(
-            Project.objects.filter(programme=self.programme, sector=self.object).with_status()
+            Project.objects.published()
+            .filter(programme=self.programme, sector=self.object)
+            .with_status()
         )
         table = ProjectTable(projects, order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
@@ -442,7 +440,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
         "tracker/methodology.html",
         {
             "thresholds": progress.THRESHOLDS,
-            "labels": {status.value: status.label for status in progress.Status},
+            "labels": {verdict.value: verdict.label for verdict in progress.Status},
             "ratings": {rating.value: rating.label for rating in Rating},
             "stale_days": progress.DEFAULT_STALE_AFTER.days,
         },

@@ -7,10 +7,11 @@ from django import template
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import translate_url
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, get_language_info
 
-from tracker import formatting
+from tracker import formatting, progress, status
 
 register = template.Library()
 
@@ -66,15 +67,28 @@ def markdown(text: str) -> str:
 
 @register.filter
 def value_of(value: Decimal | None, target) -> str:
-    """A target's value in its own terms: money with its currency, else the number and unit."""
+    """{{ measurement.value|value_of:target }}: a value in the target's own terms."""
     if value is None or value == "":
         return ""
-    if target.kind == "money":
-        return formatting.format_money(value, target.currency, get_language())
-    if target.kind == "count" and value != value.to_integral_value():
-        value = value.quantize(Decimal("0.1"))  # an expected count of 3.2, not 3.204
-    text = formatting.format_number(value, get_language())
-    return f"{text} {target.unit}".strip() if target.unit else text
+    return formatting.format_target_value(value, target, get_language())
+
+
+@register.inclusion_tag("tracker/_status.html")
+def status_badge(value: progress.Status) -> dict:
+    """{% status_badge item.final.status %}: a target's status in its tone."""
+    return {"badge": status.status_badge(value)}
+
+
+@register.inclusion_tag("tracker/_status.html")
+def rating_badge(rating: str, label: str | None = None) -> dict:
+    """{% rating_badge project.declared_rating project.get_declared_rating_display %}."""
+    return {"badge": status.rating_badge(rating, label)}
+
+
+@register.inclusion_tag("tracker/_status.html")
+def milestone_badge(milestone, with_status: bool = True) -> dict:
+    """A milestone's status, marked overdue in the red of a failure when it is."""
+    return {"badge": status.overdue_badge(milestone, timezone.localdate(), with_status=with_status)}
 
 
 @register.filter

@@ -1,0 +1,303 @@
+"""Status from the records: the one module between the models and the rules.
+
+`tracker.progress` holds every rule over plain data. This module turns model rows into
+the rules' inputs (a target's points, its projects' roll-up, a project's milestones
+counted) and the rules' results into what the pages, the API, the feeds, the badges and
+the admin show (labels, badges and their palette). No view, API function, admin class
+or template computes a status, a rating, an expected value or a roll-up itself.
+
+The querysets that fetch what a status needs in a fixed number of queries are on the
+models (`Programme.objects.with_status()`, `Project.objects.with_status(today)`,
+`Target.objects.with_status()`); the functions here read what they fetched, and fall
+back to queries of their own for a row fetched without them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tracker import progress
+from tracker.formatting import format_target_value
+from tracker.models import Milestone, Programme, Project, Rating, Target
+
+# Targets
+
+
+@dataclass(frozen=True)
+class TargetAssessment:
+    """A target with its status against its due date and, for a range, its earlier end,
+    and the series both were assessed on."""
+
+    target: Target
+    final: progress.Assessment
+    earliest: progress.Assessment | None
+    series: list[progress.Point]
+    today: dt.date
+
+    @property
+    def known(self) -> list[progress.Point]:
+        """The series up to today: what a table of values shows (none later, none
+        invented before the first)."""
+        return [point for point in self.series if point.on <= self.today]
+
+    @property
+    def not_at_current_rate(self) -> bool:
+        return progress.not_at_current_rate(self.final, self.series, self.today)
+
+
+def own_points(target: Target) -> list[progress.Point]:
+    """The target's own public measurements as points, in date order (as
+    `Target.objects.with_points()` or `with_status()` fetched them, or fetched now)."""
+    measurements = getattr(target, "published_measurements", None)
+    if measurements is None:
+        measurements = target.measurements.all()
+    points = [progress.Point(on=m.as_of, value=m.value) for m in measurements]
+    return sorted(points, key=lambda point: point.on)
+
+
+def status_projects(programme: Programme) -> list[Project]:
+    """The programme's projects with their targets' points, as `with_status()` fetched
+    them, or fetched now."""
+    projects: list[Project] | None = getattr(programme, "status_projects", None)
+    if projects is None:
+        projects = list(
+            programme.projects.prefetch_related(
+                Prefetch("targets", queryset=Target.objects.with_points())
+            )
+        )
+    return projects
+
+
+def rollup_points(programme: Programme, target: Target, today: dt.date) -> list[progress.Point]:
+    """The series a roll-up target is assessed on, built from the programme's projects:
+    the count of projects identified (cancelled ones aside), or the sum of their targets
+    of the same kind and currency."""
+    projects = status_projects(programme)
+    if target.rollup == Target.Rollup.COUNT_PROJECTS:
+        return progress.count_rollup(
+            (
+                project.identified_date
+                for project in projects
+                if project.lifecycle_status != Project.Lifecycle.CANCELLED
+            ),
+            today,
+        )
+    if target.rollup == Target.Rollup.SUM:
+        series = [
+            own_points(project_target)
+            for project in projects
+            for project_target in project.targets.all()
+            if project_target.kind == target.kind and project_target.currency == target.currency
+        ]
+        dates = sorted({point.on for points in series for point in points})
+        return progress.rollup_series(series, dates)
+    return own_points(target)
+
+
+def rollup_value(programme: Programme, target: Target, on: dt.date) -> Decimal | None:
+    """A roll-up target's value as of any date."""
+    return progress.value_on(rollup_points(programme, target, on), on)
+
+
+def series(target: Target, today: dt.date) -> list[progress.Point]:
+    """What the target is assessed on: its measurements, or its projects' roll-up.
+
+    Kept on the instance for the day: a page reads it for the status, the chart and
+    the data table, and a roll-up reads every project's measurements."""
+    cached: tuple[dt.date, list[progress.Point]] | None = getattr(target, "status_series", None)
+    if cached is not None and cached[0] == today:
+        return cached[1]
+    if target.rollup == Target.Rollup.NONE:
+        points = own_points(target)
+    else:
+        points = rollup_points(target.programme, target, today)
+    target.status_series = (today, points)
+    return points
+
+
+def assess_range(
+    target: Target, today: dt.date
+) -> tuple[progress.Assessment, progress.Assessment | None]:
+    """The assessment against the due date and, for a due range, against its earlier
+    end as well (that one second)."""
+    return progress.assess_range(
+        baseline=target.baseline,
+        target=target.target_value,
+        due_earliest=target.due_earliest,
+        due=target.due_on,
+        comparator=target.comparator,
+        measurements=series(target, today),
+        today=today,
+        stale_after=target.programme.stale_after,
+    )
+
+
+def assess(target: Target, today: dt.date) -> TargetAssessment:
+    final, earliest = assess_range(target, today)
+    return TargetAssessment(target, final, earliest, series(target, today), today)
+
+
+def current(targets: Iterable[Target], today: dt.date) -> list[TargetAssessment]:
+    """The targets not withdrawn, each assessed."""
+    return [assess(target, today) for target in targets if not target.withdrawn_on]
+
+
+def headline(programme: Programme, today: dt.date) -> list[TargetAssessment]:
+    """The programme-level targets with their assessments (after `with_status()`)."""
+    for target in programme.headline_targets:
+        target.programme = programme  # so roll-ups read the projects fetched with it
+    return current(programme.headline_targets, today)
+
+
+def project_targets(project: Project, today: dt.date) -> list[TargetAssessment]:
+    targets = list(project.targets.all())
+    for target in targets:
+        target.programme = project.programme
+    return current(targets, today)
+
+
+def is_stale(target: Target, today: dt.date) -> bool:
+    """A current target whose newest measurement is too old (the workload lists it)."""
+    if target.withdrawn_on:
+        return False
+    return assess_range(target, today)[0].status == progress.Status.STALE
+
+
+# Projects
+
+
+def project_rating(project: Project, today: dt.date) -> str:
+    """Green, amber or red by the rule in `progress.project_rating` ("" when unknown)."""
+    assessments = [
+        assess_range(target, today)[0]
+        for target in project.targets.all()
+        if not target.withdrawn_on
+    ]
+    if getattr(project, "milestones_counted_on", None) == today:
+        open_count, overdue = project.open_milestones, project.overdue_milestones
+    else:
+        milestones = [m for m in project.milestones.all() if m.is_open]
+        open_count, overdue = len(milestones), sum(1 for m in milestones if m.overdue_on(today))
+    return progress.project_rating(assessments, overdue, open_count)
+
+
+# What the pages, the badges and the admin show
+
+
+def status_text(item: TargetAssessment) -> str:
+    """One line for a list: the status, and the earlier end's first where they differ."""
+    final, earliest = item.final, item.earliest
+    if earliest is None or earliest.status == final.status:
+        return str(final.status.label)
+    return f"{earliest.status.label} / {final.status.label}"
+
+
+def rating_text(rating: str) -> str:
+    return str(Rating(rating).label) if rating else _("Unknown")
+
+
+def target_badge_text(item: TargetAssessment) -> str:
+    """The status and, where a value was published, the share of the target reached."""
+    message = str(item.final.status.label)
+    target = item.target
+    if item.final.actual is None or not target.target_value:
+        return message
+    return _("%(status)s · %(share)s%% of %(target)s") % {
+        "status": message,
+        "share": round(100 * item.final.actual / target.target_value),
+        "target": format_target_value(target.target_value, target),
+    }
+
+
+# The palette: which tone each status and rating takes. The colours themselves are
+# written once, as custom properties of the stylesheet (static/tracker/site.css), which
+# the pages use; the SVG badges, embedded on other sites, read them from there.
+GOOD, WARNING, BAD, NEUTRAL = "good", "warning", "bad", "neutral"
+TONES: dict[str, str] = {
+    progress.Status.ACHIEVED: GOOD,
+    progress.Status.ON_TRACK: GOOD,
+    progress.Status.NEEDS_ACCELERATION: WARNING,
+    progress.Status.STALE: WARNING,
+    # Due with nothing published: a warning, like stale data, never a failure's red.
+    progress.Status.NOT_REPORTED: WARNING,
+    progress.Status.OFF_TRACK: BAD,
+    progress.Status.MOVING_AWAY: BAD,
+    progress.Status.MISSED: BAD,
+    progress.GREEN: GOOD,
+    progress.AMBER: WARNING,
+    progress.RED: BAD,
+}
+STYLESHEET = "tracker/site.css"
+
+
+@cache
+def solid_colours() -> dict[str, str]:
+    """Each tone's solid colour (dark enough for white text), from the stylesheet's
+    `--<tone>-solid` custom properties."""
+    found = finders.find(STYLESHEET)
+    if not isinstance(found, str):
+        raise ImproperlyConfigured(
+            f"The stylesheet {STYLESHEET} with the status palette is missing."
+        )
+    css = Path(found).read_text(encoding="utf-8")
+    solid = dict(re.findall(r"--([a-z]+)-solid:\s*(#[0-9a-fA-F]{3,8})\s*;", css))
+    return {tone: solid[tone] for tone in (GOOD, WARNING, BAD, NEUTRAL)}
+
+
+def tone(value: str) -> str:
+    return TONES.get(value, NEUTRAL)
+
+
+def solid_colour(value: str) -> str:
+    return solid_colours()[tone(value)]
+
+
+@dataclass(frozen=True)
+class Badge:
+    """What templates/tracker/_status.html draws: a status or a rating in its tone."""
+
+    kind: str  # "status" or "rating", the CSS class
+    value: str
+    label: str
+
+    @property
+    def tone(self) -> str:
+        return tone(self.value)
+
+
+def status_badge(status: progress.Status) -> Badge:
+    return Badge("status", status.value, str(status.label))
+
+
+def rating_badge(rating: str, label: str | None = None) -> Badge:
+    """A computed or a declared rating; `label` for a declared one's own wording."""
+    return Badge("rating", rating, label if label is not None else rating_text(rating))
+
+
+OVERDUE = gettext_lazy("Overdue")
+
+
+def overdue_badge(milestone: Milestone, today: dt.date, *, with_status: bool = True) -> Badge:
+    """A milestone's status in the tone of its progress: overdue in the red of a
+    failure, completed in the green of an achievement, the rest neutral."""
+    label = str(milestone.get_status_display())
+    if milestone.overdue_on(today):
+        return Badge(
+            "status",
+            progress.Status.MISSED,
+            f"{label} · {OVERDUE}" if with_status else str(OVERDUE),
+        )
+    value = progress.Status.ACHIEVED if milestone.status == Milestone.Status.COMPLETED else ""
+    return Badge("status", value or progress.Status.NO_DATA, label)
