@@ -23,7 +23,7 @@ def ensure_roles() -> None:
 
 def editor_of(project, username: str = "editor", **fields):
     """A staff user in the editors' group, assigned to `project`."""
-    from tracker import factories
+    from tests import factories
 
     user = factories.UserFactory(username=username, is_staff=True, **fields)
     user.groups.add(Group.objects.get(name="Project editor"))
@@ -33,7 +33,7 @@ def editor_of(project, username: str = "editor", **fields):
 
 def manager_of(programme, username: str = "manager", **fields):
     """A staff user in the managers' group, managing `programme`."""
-    from tracker import factories
+    from tests import factories
 
     user = factories.UserFactory(username=username, is_staff=True, **fields)
     user.groups.add(Group.objects.get(name="Programme manager"))

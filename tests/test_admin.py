@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests import factories
 from tests.admin_forms import admin_form_data, list_rows
-from tracker import factories
 from tracker.models import Milestone, Programme, Project, Target
 
 

@@ -15,8 +15,8 @@ from django.contrib import admin
 from django.forms import BooleanField
 from django.urls import reverse
 
+from tests import factories
 from tests.test_public_pages import demo_urls, yizhuang_urls
-from tracker import factories
 from tracker.models import Measurement, Milestone, Programme, Sector
 from tracker.spreadsheets import escape_formula
 

@@ -13,9 +13,10 @@ from decimal import Decimal
 
 import pytest
 
+from tests import factories
 from tests.test_pages import page_text
 from tests.test_public_pages import YIZHUANG
-from tracker import factories, progress
+from tracker import progress
 from tracker.models import Programme, Project, Target
 
 NOT_REPORTED = {"en": "Due date passed, no data published", "zh-hans": "截止日期已过，未公布数据"}

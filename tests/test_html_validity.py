@@ -37,7 +37,7 @@ def test_staffing_and_two_factor_pages_are_valid_html(client, tmp_path):
     from django.contrib.auth.models import Group
     from django.urls import reverse
 
-    from tracker import factories
+    from tests import factories
     from tracker.editorial.staff import invitation_url
 
     programme = factories.ProgrammeFactory()

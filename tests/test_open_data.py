@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 
 from tests.test_public_pages import extra_data
-from tracker import factories
 from tracker.models import DEMO_MODELS, Milestone, Programme, Project, Target
 from tracker.opendata.api import api
 from tracker.opendata.document import export_programme
@@ -391,7 +390,7 @@ def test_a_new_hubs_plan_loads_from_a_handwritten_document(tmp_path):
 @pytest.mark.django_db
 def test_sitemap_lists_public_pages_in_both_languages(client, demo):
     xml = client.get("/sitemap.xml").content.decode()
-    project = factories.models.Project.objects.get(slug="city-brain")
+    project = Project.objects.get(slug="city-brain")
     assert f"http://testserver/en/programmes/demo-hub/projects/{project.slug}/" in xml
     assert f"http://testserver/zh-hans/programmes/demo-hub/projects/{project.slug}/" in xml
     assert "/en/methodology/" in xml

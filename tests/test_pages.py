@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tracker import factories
+from tracker.models import Project
 
 
 def page_text(response) -> str:
@@ -63,7 +63,7 @@ def test_language_switcher_links_to_the_same_page(client, yizhuang):
 
 @pytest.mark.django_db
 def test_every_public_page_says_so_while_demo_data_is_present(client, yizhuang, demo):
-    demo_project = factories.models.Project.objects.filter(is_demo=True).first()
+    demo_project = Project.objects.filter(is_demo=True).first()
     pages = [
         "/en/programmes/",
         "/en/programmes/beijing-etown-ai/",

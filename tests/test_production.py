@@ -25,7 +25,7 @@ from django.urls import reverse
 from gunicorn.ctl.client import ControlClient
 
 import tracker.ops.cache
-from tracker import factories
+from tests import factories
 from tracker.models import Programme
 from tracker.ops.pagecache import bump_content_version
 

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests import factories
 from tests.test_pages import page_text
-from tracker import factories
 from tracker.models import Milestone, Programme, Project, Target
 
 YIZHUANG = "/{lang}/programmes/beijing-etown-ai/"

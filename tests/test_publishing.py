@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from tests import factories
 from tests.admin_forms import admin_form_data, list_rows
 from tests.roles import editor_of, manager_of
 from tests.test_pages import page_text
-from tracker import factories
 from tracker.models import ChangeRequest, Measurement, Milestone, ProgressUpdate, Source
 
 

@@ -1,4 +1,4 @@
-"""factory-boy factories: used by the tests and by `load_demo` for illustrative data."""
+"""factory-boy factories: the tests' records, kept out of what production runs."""
 
 import datetime as dt
 from decimal import Decimal
