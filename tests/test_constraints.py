@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from tests import factories
-from tests.admin_forms import admin_form_data
+from tests.helpers import admin_form_data
 from tracker.models import Measurement, Milestone, Programme, ProgressUpdate, Project, Target
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 
 from tests import factories
 from tests.browser.conftest import browser_page
-from tests.roles import ensure_roles
+from tests.helpers import ensure_roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())) / "tracker-screenshots"

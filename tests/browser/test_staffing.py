@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core import mail
 
 from tests import factories
-from tests.roles import ensure_roles
+from tests.helpers import ensure_roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,9 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.admin_forms import admin_form_data
-from tests.roles import ensure_roles
-from tests.test_pages import page_text
+from tests.helpers import admin_form_data, ensure_roles, page_text
 from tracker.models import Measurement, Milestone
 
 pytestmark = [

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_public_pages import demo_urls, yizhuang_urls
+from tests.helpers import site_urls
 
 VNU = (
-    Path(__file__).resolve().parents[1] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    Path(__file__).resolve().parents[2] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 )
 
 
@@ -26,7 +26,7 @@ def require(condition: bool, reason: str) -> None:
 def test_every_public_page_is_valid_html(client, yizhuang, demo, tmp_path):
     pages = {}
     for lang in ("en", "zh-hans"):
-        for url in demo_urls(lang) + yizhuang_urls(lang):
+        for url in site_urls(lang):
             pages[url] = client.get(url)
     assert len(pages) >= 30
     assert not vnu_errors(pages, tmp_path)

@@ -13,7 +13,7 @@ from django.core import mail
 from django.urls import reverse
 
 from tests import factories
-from tests.test_pages import page_text
+from tests.helpers import page_text
 from tracker.models import StaffProfile
 
 User = get_user_model()

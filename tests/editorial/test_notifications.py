@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from tests import factories
-from tests.admin_forms import admin_form_data
+from tests.helpers import admin_form_data
 from tracker.editorial import notifications
 from tracker.editorial import workflow as services
 from tracker.models import ProgressUpdate, StaffProfile

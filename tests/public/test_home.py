@@ -1,18 +1,9 @@
 """The first public page, as a reader sees it in each language."""
 
-import re
-
 import pytest
 
+from tests.helpers import page_text
 from tracker.models import Project
-
-
-def page_text(response) -> str:
-    """The page's visible text with whitespace collapsed, roughly as a reader sees it."""
-    html = response.content.decode()
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", html)
-    return re.sub(r"\s+", " ", text)
 
 
 @pytest.mark.django_db
