@@ -61,21 +61,22 @@ messages: $(VENV)/.dev-installed
 	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore .venv --ignore node_modules
 
 # A large synthetic data set in its own PostgreSQL database, with Redis, through
-# gunicorn: prints queries, render times and throughput (see the bench command).
+# gunicorn: prints queries, render times and throughput (see bench/, outside the app).
 # Production settings throughout (DEBUG off, hashed and compressed static files), on
-# plain HTTP to 127.0.0.1.
-BENCH_DB ?= postgres://postgres@127.0.0.1:5432/tracker_bench
+# plain HTTP to 127.0.0.1. BENCH_ARGS passes options, e.g. "--sizes small --seconds 1".
+BENCH_DBNAME ?= tracker_bench
+BENCH_DB ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DBNAME)
 BENCH_REDIS ?= redis://127.0.0.1:6379/2
 BENCH_ENV = DATABASE_URL=$(BENCH_DB) REDIS_URL=$(BENCH_REDIS) DEBUG=0 \
 	SECRET_KEY=bench-only-not-a-secret-0123456789-0123456789-0123456789 \
 	ALLOWED_HOSTS=testserver,127.0.0.1 SECURE_SSL_REDIRECT=0 OTP_REQUIRED_FOR_SUPERUSERS=0 \
 	STATIC_ROOT=$(CURDIR)/.bench/static LOG_LEVEL=WARNING
 bench: $(VENV)/.dev-installed
-	dropdb -h 127.0.0.1 -U postgres --if-exists tracker_bench
-	createdb -h 127.0.0.1 -U postgres tracker_bench
+	dropdb -h 127.0.0.1 -U postgres --if-exists $(BENCH_DBNAME)
+	createdb -h 127.0.0.1 -U postgres $(BENCH_DBNAME)
 	$(BENCH_ENV) $(BIN)/python manage.py migrate --noinput -v0
 	$(BENCH_ENV) $(BIN)/python manage.py collectstatic --noinput --clear -v0
-	$(BENCH_ENV) $(BIN)/python manage.py bench
+	$(BENCH_ENV) $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles node_modules .bench

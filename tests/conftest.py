@@ -1,4 +1,5 @@
 import datetime as dt
+import io
 
 import pytest
 import time_machine
@@ -30,13 +31,13 @@ def yizhuang(db):
     """The real programme, loaded exactly as `make run` loads it."""
     from tracker.models import Programme
 
-    call_command("load_yizhuang", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("load_yizhuang", stdout=io.StringIO())
     return Programme.objects.get(slug="beijing-etown-ai")
 
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("load_demo", stdout=io.StringIO())
 
 
 @pytest.fixture

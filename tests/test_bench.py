@@ -3,12 +3,14 @@
 import pytest
 from django.test import Client
 
-from tracker.management.commands.bench import build, measure, pages
+from bench.data import build
+from bench.measure import measure
+from bench.run import pages
 from tracker.models import Measurement, Milestone, Project
 
 
 @pytest.mark.django_db
-def test_bench_builds_its_data_and_every_page_answers(admin_user):
+def test_bench_builds_its_data_and_every_page_answers(admin_user, django_assert_num_queries):
     sizes = {"programmes": 2, "projects": 4, "milestones": 8, "measurements": 16, "updates": 4}
     build(sizes, "tiny")
     assert Project.objects.count() == 4
@@ -18,6 +20,8 @@ def test_bench_builds_its_data_and_every_page_answers(admin_user):
     client.force_login(admin_user)
     for name, url in pages("tiny").items():
         assert client.get(url).status_code == 200, name
-    queries, cold, cached = measure(client, pages("tiny")["dashboard"], runs=1)
-    assert queries > 0, queries
-    assert cold > 0 and cached > 0, (cold, cached)
+    dashboard = pages("tiny")["dashboard"]
+    queries, _, _ = measure(client, dashboard, runs=1)
+    # The figure the bench prints is the page's own query count, rendered afresh.
+    with django_assert_num_queries(queries):
+        client.get(dashboard)

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from tracker import factories
+from tests import factories
 from tracker.models import (
     DEMO_MODELS,
     Measurement,

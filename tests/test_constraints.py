@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from tests.admin_forms import admin_form_data
-from tracker import factories
+from tests import factories
+from tests.helpers import admin_form_data
 from tracker.models import Measurement, Milestone, Programme, ProgressUpdate, Project, Target
 
 

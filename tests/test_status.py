@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tracker import factories, progress, status
+from tests import factories
+from tracker import progress, status
 from tracker.models import Milestone, Programme, Project, Target
 
 TODAY = dt.date(2024, 7, 1)

@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.test_pages import page_text
-from tracker import factories, progress
+from tests import factories
+from tests.helpers import page_text
+from tracker import progress
 from tracker.models import Target
 
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "tracker" / "site.css"

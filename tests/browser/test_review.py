@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 
+from tests import factories
 from tests.browser.conftest import browser_page
-from tests.roles import ensure_roles
-from tracker import factories
+from tests.helpers import ensure_roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())) / "tracker-screenshots"

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
 
-from tests.roles import ensure_roles
-from tracker import factories
+from tests import factories
+from tests.helpers import ensure_roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

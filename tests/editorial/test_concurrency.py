@@ -10,10 +10,8 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from tests.admin_forms import admin_form_data
-from tests.roles import ensure_roles
-from tests.test_pages import page_text
-from tracker import factories
+from tests import factories
+from tests.helpers import admin_form_data, ensure_roles, page_text
 from tracker.models import Measurement, Milestone
 
 pytestmark = [

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tracker import factories
+from tests import factories
 
 PASSWORD = "a long pass phrase 42"
 

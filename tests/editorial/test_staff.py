@@ -12,8 +12,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
-from tests.test_pages import page_text
-from tracker import factories
+from tests import factories
+from tests.helpers import page_text
 from tracker.models import StaffProfile
 
 User = get_user_model()

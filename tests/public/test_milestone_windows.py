@@ -4,9 +4,8 @@ import datetime as dt
 
 import pytest
 
-from tests.test_pages import page_text
-from tests.test_public_pages import table_text
-from tracker import factories
+from tests import factories
+from tests.helpers import page_text, table_text
 
 
 @pytest.fixture

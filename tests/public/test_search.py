@@ -6,9 +6,8 @@ import re
 import pytest
 from django.db import connection
 
-from tests.roles import editor_of
-from tests.test_pages import page_text
-from tracker import factories
+from tests import factories
+from tests.helpers import editor_of, page_text, vnu_errors
 from tracker.editorial.publishing import save_change
 from tracker.models import ChangeRequest, Project
 
@@ -225,7 +224,6 @@ def test_search_reads_a_fixed_number_of_queries(client, demo, django_assert_max_
 
 @pytest.mark.django_db
 def test_search_pages_are_valid_html(client, demo, yizhuang, tmp_path):
-    from tests.test_html_validity import vnu_errors
 
     pages = {}
     for lang in ("en", "zh-hans"):

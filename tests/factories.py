@@ -1,4 +1,4 @@
-"""factory-boy factories: used by the tests and by `load_demo` for illustrative data."""
+"""factory-boy factories: the tests' records, kept out of what production runs."""
 
 import datetime as dt
 from decimal import Decimal
@@ -135,3 +135,23 @@ class ProgressUpdateFactory(factory.django.DjangoModelFactory[models.ProgressUpd
     body_en = "Work continued as planned."
     state = models.ProgressUpdate.State.PUBLISHED
     published_at = factory.LazyFunction(timezone.now)
+
+
+def extra_data(programme: models.Programme, size: int) -> None:
+    """More of everything in the demo programme: projects, targets, measurements,
+    milestones (some moved), updates."""
+    sector = SectorFactory(slug="banking")
+    for _ in range(size):
+        project = ProjectFactory(programme=programme, sector=sector, is_demo=True)
+        project.lead_organisations.add(OrganisationFactory(is_demo=True))
+        target = TargetFactory(project=project, programme=programme, is_demo=True)
+        for day in range(size):
+            MeasurementFactory(
+                target=target, as_of=dt.date(2025, 1, 1) + dt.timedelta(days=30 * day)
+            )
+        for _ in range(size):
+            milestone = MilestoneFactory(project=project, programme=programme)
+            milestone.planned_on += dt.timedelta(days=40)
+            milestone.save()
+            update = ProgressUpdateFactory(project=project, programme=programme)
+            update.milestones.add(milestone)

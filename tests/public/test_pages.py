@@ -5,64 +5,21 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from tests.test_pages import page_text
-from tracker import factories
+from tests import factories
+from tests.helpers import count_queries, page_text, site_urls, table_text
 from tracker.models import Milestone, Programme, Project, Target
 
 YIZHUANG = "/{lang}/programmes/beijing-etown-ai/"
 
 
-def table_text(response) -> str:
-    """The text of the table rows only, not of the filter form above them."""
-    html = response.content.decode()
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("<tbody>", 1)[1]))
-
-
 DEMO = "/{lang}/programmes/demo-hub/"
-
-
-def demo_urls(lang: str = "en") -> list[str]:
-    programme = Programme.objects.get(slug="demo-hub")
-    project = Project.objects.get(programme=programme, slug="credit-risk-ai")
-    target = project.targets.first()
-    headline = programme.targets.filter(project__isnull=True).first()
-    milestone = project.milestones.order_by("pk").first()
-    base = DEMO.format(lang=lang)
-    return [
-        f"/{lang}/programmes/",
-        base,
-        f"{base}projects/{project.slug}/",
-        f"{base}targets/{target.pk}/",
-        f"{base}targets/{headline.pk}/",
-        f"{base}milestones/",
-        f"{base}milestones/?status=in_progress&window=overdue&sort=-planned_on",
-        f"{base}milestones/{milestone.pk}/",
-        f"{base}sectors/banking/",
-        f"{base}changes/",
-        f"/{lang}/methodology/",
-    ]
-
-
-def yizhuang_urls(lang: str = "en") -> list[str]:
-    base = YIZHUANG.format(lang=lang)
-    programme = Programme.objects.get(slug="beijing-etown-ai")
-    return [
-        base,
-        *(f"{base}targets/{t.pk}/" for t in programme.targets.all()),
-        f"{base}milestones/",
-        f"{base}milestones/{programme.milestones.get().pk}/",
-        f"{base}sectors/banking/",
-        f"{base}changes/",
-    ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
 def test_every_page_answers_for_the_real_programme_and_the_demo(client, yizhuang, demo, lang):
-    for url in yizhuang_urls(lang) + demo_urls(lang):
+    for url in site_urls(lang):
         response = client.get(url)
         assert response.status_code == 200, url
         assert f'<html lang="{lang}">' in response.content.decode(), url
@@ -270,42 +227,13 @@ def test_junk_filter_values_answer_with_a_message(client, yizhuang):
     assert "Select a valid choice." in text
 
 
-def extra_data(programme: Programme, size: int) -> None:
-    """More of everything in the demo programme: projects, targets, measurements,
-    milestones (some moved), updates."""
-    sector = factories.SectorFactory(slug="banking")
-    for _ in range(size):
-        project = factories.ProjectFactory(programme=programme, sector=sector, is_demo=True)
-        project.lead_organisations.add(factories.OrganisationFactory(is_demo=True))
-        target = factories.TargetFactory(project=project, programme=programme, is_demo=True)
-        for day in range(size):
-            factories.MeasurementFactory(
-                target=target, as_of=dt.date(2025, 1, 1) + dt.timedelta(days=30 * day)
-            )
-        for _ in range(size):
-            milestone = factories.MilestoneFactory(project=project, programme=programme)
-            milestone.planned_on += dt.timedelta(days=40)
-            milestone.save()
-            update = factories.ProgressUpdateFactory(project=project, programme=programme)
-            update.milestones.add(milestone)
-
-
-def count_queries(client, urls: list[str]) -> dict[str, int]:
-    counts = {}
-    for url in urls:
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(url).status_code == 200, url
-        counts[url] = len(queries)
-    return counts
-
-
 @pytest.mark.django_db
 def test_every_public_page_runs_at_most_15_queries_at_any_size(client, yizhuang, demo):
     programme = Programme.objects.get(slug="demo-hub")
-    urls = demo_urls() + yizhuang_urls()
+    urls = site_urls()
     count_queries(client, urls)  # fill per-process caches first
     small = count_queries(client, urls)
-    extra_data(programme, 6)
+    factories.extra_data(programme, 6)
     large = count_queries(client, urls)
     assert max(large.values()) <= 15, large
     grown = {url: (small[url], large[url]) for url in urls if small[url] != large[url]}
@@ -314,7 +242,7 @@ def test_every_public_page_runs_at_most_15_queries_at_any_size(client, yizhuang,
 
 @pytest.mark.django_db
 def test_no_public_page_loads_anything_from_another_host(client, yizhuang, demo):
-    for url in demo_urls() + yizhuang_urls():
+    for url in site_urls():
         html = client.get(url).content.decode()
         for match in re.finditer(
             r'<(?:link|script|img|iframe|source|video|audio)\b[^>]*?(?:href|src)="([^"]*)"', html

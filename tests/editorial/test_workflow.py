@@ -12,10 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.admin_forms import admin_form_data
-from tests.roles import editor_of, manager_of
-from tests.test_pages import page_text
-from tracker import factories
+from tests import factories
+from tests.helpers import admin_form_data, editor_of, manager_of, page_text
 from tracker.editorial.resources import MilestoneResource
 from tracker.models import ChangeRequest, Milestone, ProgressUpdate, ReminderLog, Target
 

@@ -14,38 +14,16 @@ import pytest
 import schemathesis
 from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 
-from tests.test_public_pages import extra_data
-from tracker import factories
+from tests import factories
+from tests.helpers import api_urls, count_queries
 from tracker.models import DEMO_MODELS, Milestone, Programme, Project, Target
 from tracker.opendata.api import api
 from tracker.opendata.document import export_programme
 
 DEMO = "/en/programmes/demo-hub/"
-
-
-def api_urls() -> list[str]:
-    project = Project.objects.get(slug="credit-risk-ai")
-    target = project.targets.first()
-    milestone = project.milestones.first()
-    base = "/api/v1/programmes/demo-hub"
-    return [
-        "/api/v1/programmes",
-        base,
-        f"{base}/projects",
-        f"{base}/projects/{project.slug}",
-        f"{base}/targets",
-        f"{base}/targets/{target.pk}",
-        f"{base}/milestones?window=overdue",
-        f"{base}/milestones/{milestone.pk}",
-        f"{base}/updates",
-        f"{base}/changes",
-        "/api/v1/sources",
-    ]
 
 
 # The API
@@ -133,21 +111,12 @@ def test_malformed_parameters_answer_422_with_the_reason(client, demo, url):
     assert response.json()["detail"][0]["msg"]
 
 
-def count_queries(client, urls):
-    counts = {}
-    for url in urls:
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(url).status_code == 200, url
-        counts[url] = len(queries)
-    return counts
-
-
 @pytest.mark.django_db
 def test_each_endpoint_keeps_a_bounded_query_count(client, demo):
     urls = api_urls()
     count_queries(client, urls)
     small = count_queries(client, urls)
-    extra_data(Programme.objects.get(slug="demo-hub"), 5)
+    factories.extra_data(Programme.objects.get(slug="demo-hub"), 5)
     large = count_queries(client, urls)
     assert {u: (small[u], large[u]) for u in urls if small[u] != large[u]} == {}
 
@@ -391,7 +360,7 @@ def test_a_new_hubs_plan_loads_from_a_handwritten_document(tmp_path):
 @pytest.mark.django_db
 def test_sitemap_lists_public_pages_in_both_languages(client, demo):
     xml = client.get("/sitemap.xml").content.decode()
-    project = factories.models.Project.objects.get(slug="city-brain")
+    project = Project.objects.get(slug="city-brain")
     assert f"http://testserver/en/programmes/demo-hub/projects/{project.slug}/" in xml
     assert f"http://testserver/zh-hans/programmes/demo-hub/projects/{project.slug}/" in xml
     assert "/en/methodology/" in xml

@@ -12,10 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.formats import date_format
 
-from tests.admin_forms import admin_form_data, list_rows
-from tests.roles import editor_of, manager_of
-from tests.test_pages import page_text
-from tracker import factories
+from tests import factories
+from tests.helpers import admin_form_data, editor_of, list_rows, manager_of, page_text
 from tracker.models import ChangeRequest, Measurement, Milestone, ProgressUpdate, Source
 
 

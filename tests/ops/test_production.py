@@ -25,11 +25,11 @@ from django.urls import reverse
 from gunicorn.ctl.client import ControlClient
 
 import tracker.ops.cache
-from tracker import factories
+from tests import factories
 from tracker.models import Programme
 from tracker.ops.pagecache import bump_content_version
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEAD_REDIS = {
     "default": {
         "BACKEND": "tracker.ops.cache.ForgivingRedisCache",

@@ -13,11 +13,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.test_pages import page_text
-from tests.test_public_pages import YIZHUANG
-from tracker import factories, progress, status
+from tests import factories
+from tests.helpers import page_text
+from tracker import progress, status
 from tracker.models import Programme, Project, Target
 
+YIZHUANG = "/{lang}/programmes/beijing-etown-ai/"
 NOT_REPORTED = {"en": "Due date passed, no data published", "zh-hans": "截止日期已过，未公布数据"}
 NO_TOTAL = {
     "en": "No project has been publicly identified yet, so there is no total to show.",

@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 
-from tests.admin_forms import admin_form_data
-from tracker import factories
+from tests import factories
+from tests.helpers import admin_form_data
 from tracker.editorial import notifications
 from tracker.editorial import workflow as services
 from tracker.models import ProgressUpdate, StaffProfile

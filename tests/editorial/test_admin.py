@@ -6,12 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.admin_forms import admin_form_data, list_rows
-from tracker import factories
+from tests import factories
+from tests.helpers import admin_form_data, count_queries, list_rows
 from tracker.models import Milestone, Programme, Project, Target
 
 
@@ -76,23 +74,14 @@ def _superuser_request():
     return request
 
 
-def query_counts(client) -> dict[str, int]:
-    counts = {}
-    for url in admin_urls():
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        counts[url] = len(queries)
-    return counts
-
-
 @pytest.mark.django_db
 def test_every_admin_page_answers_with_queries_that_do_not_grow(admin_client, admin_user):
     build_records(2)
-    query_counts(admin_client)  # the first visit fills per-process caches (content types)
-    small = query_counts(admin_client)
+    # The first visit fills per-process caches (content types).
+    count_queries(admin_client, admin_urls())
+    small = count_queries(admin_client, admin_urls())
     build_records(5)
-    large = query_counts(admin_client)
+    large = count_queries(admin_client, admin_urls())
     assert len(small) >= 4 * 9, "every tracker model has a list, add, change and history page"
     grown = {url: (small[url], large[url]) for url in small if large[url] != small[url]}
     assert not grown, f"query counts grew with the data: {grown}"

@@ -1,18 +1,9 @@
 """The first public page, as a reader sees it in each language."""
 
-import re
-
 import pytest
 
-from tracker import factories
-
-
-def page_text(response) -> str:
-    """The page's visible text with whitespace collapsed, roughly as a reader sees it."""
-    html = response.content.decode()
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", html)
-    return re.sub(r"\s+", " ", text)
+from tests.helpers import page_text
+from tracker.models import Project
 
 
 @pytest.mark.django_db
@@ -63,7 +54,7 @@ def test_language_switcher_links_to_the_same_page(client, yizhuang):
 
 @pytest.mark.django_db
 def test_every_public_page_says_so_while_demo_data_is_present(client, yizhuang, demo):
-    demo_project = factories.models.Project.objects.filter(is_demo=True).first()
+    demo_project = Project.objects.filter(is_demo=True).first()
     pages = [
         "/en/programmes/",
         "/en/programmes/beijing-etown-ai/",

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from tracker import factories
+from tests import factories
 from tracker.models import Milestone
 
 HEADER = "id,project,title_en,title_zh_hans,planned_on,forecast_on,completed_on,status,weight\n"
