@@ -23,14 +23,14 @@ HERE = Path(__file__).resolve().parent
 DECIMAL_FIELDS = {"target_value", "baseline_value", "reported_equivalent_value", "value"}
 
 
-def upsert(
-    model: type[models.Model],
+def upsert[M: models.Model](
+    model: type[M],
     *,
     lookup: Mapping[str, Any],
     values: Mapping[str, Any],
     many: Mapping[str, Iterable[models.Model]] | None = None,
     reason: str = "",
-) -> tuple[models.Model, bool]:
+) -> tuple[M, bool]:
     """Create the record, or bring it in line with `values`, saving only on a change.
 
     Returns the record and whether anything was written.
