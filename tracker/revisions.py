@@ -48,6 +48,12 @@ class Change:
     new: str
     reason: str
     kind: str  # "target" or "milestone"
+    # The same change as data, for the downloads: which field, the values as stored
+    # (dates, numbers, codes; None when empty) and the record's id.
+    field: str = ""
+    old_value: Any = None
+    new_value: Any = None
+    record_id: int | None = None
 
 
 def _show(value: Any, field: str, record) -> str:
@@ -60,6 +66,10 @@ def _show(value: Any, field: str, record) -> str:
     if field == "status":
         return str(Milestone.Status(value).label)
     return str(value)
+
+
+def _stored(value: Any) -> Any:
+    return None if value == "" else value
 
 
 def changes_in(
@@ -84,6 +94,10 @@ def changes_in(
                             new=_show(after, field, newer),
                             reason=newer.history_change_reason or "",
                             kind=kind,
+                            field=field,
+                            old_value=_stored(before),
+                            new_value=_stored(after),
+                            record_id=pk,
                         )
                     )
     return changes

@@ -156,21 +156,26 @@ def test_the_live_api_passes_every_schemathesis_check(case, live_api):
 def test_milestone_download_is_csv_with_the_filters_applied(client, demo):
     response = client.get(f"{DEMO}milestones/?status=completed&_export=csv")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    # Readable headers, and each code in a column named by its machine name.
     assert rows[0] == [
         "Milestone",
+        "Identifier",
         "Project",
+        "project",
         "Planned for",
         "Forecast for",
         "Completed on",
         "Status",
+        "status",
         "Slippage (days)",
     ]
     assert (
         len(rows) - 1
         == Milestone.objects.filter(programme__slug="demo-hub", status="completed").count()
     )
-    assert {row[5] for row in rows[1:]} == {"completed"}
+    assert {row[7] for row in rows[1:]} == {"Completed"}
+    assert {row[8] for row in rows[1:]} == {"completed"}
 
 
 @pytest.mark.django_db
@@ -179,20 +184,17 @@ def test_projects_download_as_xlsx_and_json(client, demo):
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.max_row - 1 == Project.objects.filter(programme__slug="demo-hub").count()
     rows = json.loads(client.get(f"{DEMO}?_export=json").content)
-    assert "Demo: AI credit risk platform" in {row["Project"] for row in rows}
+    assert "Demo: AI credit risk platform" in {row["name"] for row in rows}
 
 
 @pytest.mark.django_db
 def test_measurements_and_changes_download(client, demo):
     target = Target.objects.get(project__slug="smart-signals")
-    rows = list(
-        csv.reader(
-            io.StringIO(client.get(f"{target.get_absolute_url()}?_export=csv").content.decode())
-        )
-    )
+    response = client.get(f"{target.get_absolute_url()}?_export=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) - 1 == target.measurements.count()
     assert rows[1][2] == "CNY"
-    changes = client.get(f"{DEMO}changes/?_export=csv").content.decode()
+    changes = client.get(f"{DEMO}changes/?_export=csv").content.decode("utf-8-sig")
     assert "Demo: supplier delivered the equipment late." in changes
 
 

@@ -4,7 +4,7 @@ language."""
 
 from django.urls import path
 
-from tracker.opendata import feeds
+from tracker.opendata import feeds, package
 from tracker.opendata.api import api
 
 # Under /en/ and /zh-hans/, with the public pages.
@@ -20,6 +20,7 @@ localised = [
         name="programme-changes-feed",
     ),
     path("programmes/<slug:programme>/milestones.ics", feeds.calendar, name="programme-calendar"),
+    path("programmes/<slug:programme>/download.zip", package.download, name="programme-download"),
     path(
         "programmes/<slug:programme>/projects/<slug:project>/updates.atom",
         feeds.UpdatesFeed(),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker import status
 from tracker.models import Milestone, Project
+from tracker.opendata import downloads
 
 TEMPLATE = "tracker/_table.html"
 
@@ -17,6 +18,8 @@ def badge(drawn: status.Badge) -> str:
 
 
 class ProjectTable(tables.Table):
+    download_fields = downloads.PROJECTS
+
     name = tables.Column(verbose_name=_("Project"), linkify=True)
     sector = tables.Column(verbose_name=_("Sector"), order_by=("sector__name",))
     lifecycle_status = tables.Column(verbose_name=_("Lifecycle status"))
@@ -31,15 +34,6 @@ class ProjectTable(tables.Table):
         empty_text = _("No project of this programme has been publicly identified yet.")
         attrs = {"class": "data"}
 
-    def value_computed(self, record: Project) -> str:
-        return status.project_rating(record, timezone.localdate())
-
-    def value_declared_rating(self, record: Project) -> str:
-        return record.declared_rating
-
-    def value_name(self, record: Project) -> str:
-        return record.name
-
     def render_computed(self, record: Project) -> str:
         rating = status.project_rating(record, timezone.localdate())
         if not rating:
@@ -53,6 +47,8 @@ class ProjectTable(tables.Table):
 
 
 class MilestoneTable(tables.Table):
+    download_fields = downloads.MILESTONES
+
     title = tables.Column(verbose_name=_("Milestone"), linkify=True)
     project = tables.Column(verbose_name=_("Project"), linkify=True, order_by=("project__name",))
     planned_on = tables.DateColumn(verbose_name=_("Planned for"), short=False)
@@ -79,12 +75,6 @@ class MilestoneTable(tables.Table):
     def render_project(self, value) -> str:
         return value.name
 
-    def value_project(self, value) -> str:
-        return value.slug if value else ""
-
-    def value_status(self, record: Milestone) -> str:
-        return record.status
-
     def render_status(self, record: Milestone) -> str:
         return badge(status.overdue_badge(record, timezone.localdate()))
 
@@ -93,37 +83,18 @@ class MilestoneTable(tables.Table):
 
 
 class MeasurementTable(tables.Table):
-    """For downloads of a target's data: one row a measurement."""
+    """A target's measurements, for its downloads only."""
 
-    as_of = tables.DateColumn(verbose_name=_("As of"), format="Y-m-d")
-    value = tables.Column(verbose_name=_("Value"))
-    unit = tables.Column(verbose_name=_("Unit"), empty_values=(), accessor="target")
-    source = tables.Column(verbose_name=_("Source"))
-    source_url = tables.Column(verbose_name=_("Address"), accessor="source__url")
-    note = tables.Column(verbose_name=_("Note"))
+    download_fields = downloads.MEASUREMENTS
 
     class Meta:
         template_name = TEMPLATE
 
-    def value_unit(self, record) -> str:
-        target = record.target
-        return target.currency if target.kind == "money" else target.unit
-
-    def value_source(self, record) -> str:
-        return record.source.title if record.source_id else ""
-
 
 class ChangeTable(tables.Table):
-    """For downloads of the What changed log."""
+    """The What changed log, for its downloads only."""
 
-    when = tables.DateTimeColumn(verbose_name=_("Date"), format="c")
-    kind = tables.Column(verbose_name=_("Record"))
-    subject = tables.Column(verbose_name=_("Target or milestone"))
-    what = tables.Column(verbose_name=_("What changed"))
-    old = tables.Column(verbose_name=_("Old value"))
-    new = tables.Column(verbose_name=_("New value"))
-    reason = tables.Column(verbose_name=_("Reason given"))
-    url = tables.Column(verbose_name=_("Address"))
+    download_fields = downloads.CHANGES
 
     class Meta:
         template_name = TEMPLATE

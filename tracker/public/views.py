@@ -25,10 +25,10 @@ from tracker.models import (
     Source,
     Target,
 )
+from tracker.opendata import downloads
 from tracker.public import charts, search
 from tracker.public.filters import MilestoneFilter
 from tracker.public.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
-from tracker.spreadsheets import SafeTableExport
 
 DUE_SOON = dt.timedelta(days=90)
 # The dashboard shows the first few of a list; the milestones table has them all.
@@ -42,14 +42,18 @@ def refused(message: str) -> HttpResponse:
 
 
 def export_or_none(request: HttpRequest, table, name: str) -> HttpResponse | None:
-    """The table as a download when ?_export=csv|xlsx|json asks for one; spreadsheets
-    are escaped so that no cell opens as a formula."""
+    """The table, every row in its order with the filters applied, as a download when
+    ?_export=csv|xlsx|json asks for one, with the columns its `download_fields` name
+    (see tracker.opendata.downloads)."""
     fmt = request.GET.get("_export")
     if fmt is None:
         return None
-    if not SafeTableExport.is_valid_format(fmt):
+    if fmt not in downloads.FORMATS:
         return refused(_("Downloads come as csv, xlsx or json."))
-    return SafeTableExport(fmt, table).response(filename=f"{name}.{fmt}")
+    records = [row.record for row in table.rows]
+    return downloads.table_response(
+        fmt, table.download_fields, records, f"{name}.{fmt}", request=request
+    )
 
 
 def per_page_refused(request: HttpRequest) -> HttpResponse | None:
