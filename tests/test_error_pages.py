@@ -178,3 +178,21 @@ def test_the_error_pages_are_valid_html(failing_pages, tmp_path):
         assert response.status_code == 403
         pages[f"POST /{lang}/programmes/"] = Checked(response.content)
     assert not vnu_errors(pages, tmp_path)
+
+
+@pytest.mark.django_db
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    icon = client.get(response.url)
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)
+
+
+@pytest.mark.django_db
+def test_pages_name_their_icon_and_print_stylesheet(client):
+    html = client.get("/zh-hans/methodology/").content.decode()
+    assert re.search(
+        r'<link rel="icon" href="/static/tracker/favicon\.svg" type="image/svg\+xml">', html
+    )
+    assert '<link rel="stylesheet" href="/static/tracker/print.css" media="print">' in html

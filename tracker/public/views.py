@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -454,3 +455,11 @@ def robots(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and feed readers ask for without being told: the
+    site's SVG icon (its address carries a hash in production, so it is looked up now)."""
+    response = redirect(static("tracker/favicon.svg"), permanent=False)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
