@@ -9,6 +9,7 @@ import pytest
 
 from tests.test_pages import page_text
 from tests.test_public_pages import demo_urls, yizhuang_urls
+from tests.translations import chinese
 
 CJK = r"[\u3400-\u9fff]"
 # A Western mark touching Chinese text: "状态: ", "计划, ", "项目. ", "（reported" as "(".
@@ -34,3 +35,39 @@ def test_english_pages_keep_english_punctuation(client, demo):
     text = page_text(client.get("/en/methodology/"))
     assert re.search(r"Achieved ?: the current value meets the target", text)
     assert "：" not in text
+
+
+@pytest.mark.django_db
+def test_a_badge_comes_in_the_language_its_address_asks_for(client, demo):
+    url = "/badges/demo-hub/projects/city-brain.svg"
+    english = client.get(f"{url}?lang=en", headers={"accept-language": "zh-CN"})
+    chinese = client.get(f"{url}?lang=zh-hans", headers={"accept-language": "en"})
+    assert english["Content-Language"] == "en" and chinese["Content-Language"] == "zh-hans"
+    assert "<title>rating: " in english.content.decode()
+    assert "<title>评级：" in chinese.content.decode()
+    # Without a choice, the visitor's own language, as before.
+    assert "<title>评级：" in client.get(url, headers={"accept-language": "zh-CN"}).content.decode()
+    assert client.get(f"{url}?lang=xx").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_pages_offer_the_embed_code_in_both_languages(client, demo, lang):
+    project = "/programmes/demo-hub/projects/city-brain/"
+    page = html.unescape(client.get(f"/{lang}{project}").content.decode())
+    badge = "http://testserver/badges/demo-hub/projects/city-brain.svg"
+    for code, alt in (("en", "Computed rating of"), ("zh-hans", "的计算评级")):
+        code_for = re.search(
+            rf'<a href="http://testserver/{code}{project}"><img src="{badge}\?lang={code}" '
+            rf'alt="([^"]+)"></a>',
+            page,
+        )
+        assert code_for, code
+        assert alt in code_for.group(1)
+    if lang == "en":
+        assert "Embed this badge in Simplified Chinese (copy the code)" in page
+    else:
+        chinese(
+            "Embed this badge in %(language)s (copy the code)", "嵌入%(language)s版徽章（复制代码）"
+        )
+        assert "嵌入英语版徽章（复制代码）" in page
