@@ -6,10 +6,13 @@ import html
 import re
 
 import pytest
+from django.urls import reverse
 
+from tests.admin_forms import admin_form_data
 from tests.test_pages import page_text
 from tests.test_public_pages import demo_urls, yizhuang_urls
 from tests.translations import chinese
+from tracker import factories
 
 CJK = r"[\u3400-\u9fff]"
 # A Western mark touching Chinese text: "状态: ", "计划, ", "项目. ", "（reported" as "(".
@@ -71,3 +74,23 @@ def test_pages_offer_the_embed_code_in_both_languages(client, demo, lang):
             "Embed this badge in %(language)s (copy the code)", "嵌入%(language)s版徽章（复制代码）"
         )
         assert "嵌入英语版徽章（复制代码）" in page
+
+
+@pytest.mark.django_db
+def test_staff_are_warned_when_a_public_text_has_no_chinese_version(admin_client):
+    project = factories.ProjectFactory(summary_en="", summary_zh_hans="")
+    url = reverse("admin:tracker_project_change", args=[project.pk])
+    data = admin_form_data(admin_client.get(url))
+    data["summary_en"] = "A city operations centre."
+    data["change_reason"] = "Summary from the announcement."
+    response = admin_client.post(url, data, follow=True)
+    warnings = [m.message for m in response.context["messages"] if m.level_tag == "warning"]
+    assert warnings == [
+        f"“{project.name_en}” has no Chinese version of: summary. The Chinese pages show "
+        "the English text until one is given."
+    ]
+    assert "has no Chinese version" in response.content.decode()
+
+    data["summary_zh_hans"] = "城市运行中心。"
+    response = admin_client.post(url, data, follow=True)
+    assert not [m for m in response.context["messages"] if m.level_tag == "warning"]

@@ -68,24 +68,10 @@ def other_language_address(path: str, code: str) -> str:
         return reverse("tracker:home")
 
 
-# Punctuation between a translated text and a value, by language: Chinese takes
-# full-width marks with no space around them ("状态：", "。"), English its own spacing.
-PUNCTUATION = {
-    ":": (": ", "："),
-    ",": (", ", "，"),
-    ".": (". ", "。"),
-    "(": (" (", "（"),
-    ")": (")", "）"),
-    "list": (", ", "、"),
-}
-
-
 @register.simple_tag
 def punct(mark: str) -> str:
-    """{% punct ":" %} → ": " in English, "：" in Chinese; "list" separates the items
-    of an enumeration (", " / "、")."""
-    english, chinese = PUNCTUATION[mark]
-    return chinese if (get_language() or "").startswith("zh") else english
+    """{% punct ":" %} → ": " in English, "：" in Chinese (tracker.formatting.punctuation)."""
+    return formatting.punctuation(mark)
 
 
 # One converter a thread, reset between texts: building one costs more than converting.
