@@ -26,7 +26,11 @@ def western_marks(text: str) -> list[str]:
 @pytest.mark.django_db
 def test_chinese_pages_use_chinese_punctuation(client, yizhuang, demo, today):
     found = {}
-    for url in demo_urls("zh-hans") + yizhuang_urls("zh-hans") + ["/zh-hans/methodology/"]:
+    for url in (
+        demo_urls("zh-hans")
+        + yizhuang_urls("zh-hans")
+        + ["/zh-hans/methodology/", "/zh-hans/no-such-page/"]
+    ):
         marks = western_marks(html.unescape(page_text(client.get(url))))
         if marks:
             found[url] = marks
@@ -73,7 +77,7 @@ def test_pages_offer_the_embed_code_in_both_languages(client, demo, lang):
         chinese(
             "Embed this badge in %(language)s (copy the code)", "嵌入%(language)s版徽章（复制代码）"
         )
-        assert "嵌入英语版徽章（复制代码）" in page
+        assert "嵌入英文版徽章（复制代码）" in page
 
 
 @pytest.mark.django_db

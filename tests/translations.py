@@ -7,19 +7,16 @@ text, so a test looking for the Chinese one is skipped (never in CI, where it fa
 
 import os
 from functools import cache
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.utils import translation
 
-PO = Path(settings.BASE_DIR) / "tracker" / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-
 
 @cache
 def catalogued() -> frozenset[str]:
-    with open(PO, "rb") as handle:
+    with open(settings.LOCALE_PATHS[0] / "zh_Hans" / "LC_MESSAGES" / "django.po", "rb") as handle:
         return frozenset(message.id for message in read_po(handle) if message.string)
 
 
