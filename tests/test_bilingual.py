@@ -2,17 +2,24 @@
 embed codes come in both languages, staff are warned of a public text without its
 Chinese version."""
 
+import datetime as dt
 import html
+import io
 import re
 
 import pytest
+from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 
+from tests import test_notifications
 from tests.admin_forms import admin_form_data
 from tests.test_pages import page_text
 from tests.test_public_pages import demo_urls, yizhuang_urls
-from tests.translations import chinese
 from tracker import factories
+from tracker.editorial import workflow as services
+
+team = test_notifications.team  # programme, editor (reads Chinese), reviewer, update
 
 CJK = r"[\u3400-\u9fff]"
 # A Western mark touching Chinese text: "状态: ", "计划, ", "项目. ", "（reported" as "(".
@@ -71,13 +78,11 @@ def test_pages_offer_the_embed_code_in_both_languages(client, demo, lang):
         )
         assert code_for, code
         assert alt in code_for.group(1)
-    if lang == "en":
-        assert "Embed this badge in Simplified Chinese (copy the code)" in page
-    else:
-        chinese(
-            "Embed this badge in %(language)s (copy the code)", "嵌入%(language)s版徽章（复制代码）"
-        )
-        assert "嵌入英文版徽章（复制代码）" in page
+    label = {
+        "en": "Embed this badge (copy the code): Simplified Chinese",
+        "zh-hans": "嵌入此徽章（复制代码）：英文",
+    }
+    assert re.search(rf'<label for="embed-\d+-[a-z-]+">{re.escape(label[lang])}</label>', page)
 
 
 @pytest.mark.django_db
@@ -98,3 +103,28 @@ def test_staff_are_warned_when_a_public_text_has_no_chinese_version(admin_client
     data["summary_zh_hans"] = "城市运行中心。"
     response = admin_client.post(url, data, follow=True)
     assert not [m for m in response.context["messages"] if m.level_tag == "warning"]
+
+
+def test_chinese_e_mail_punctuates_in_chinese(client, team, django_capture_on_commit_callbacks):
+    update = team["update"]
+    services.update_submit(update=update, by=team["editor"])
+    client.force_login(team["reviewer"])
+    url = reverse("admin:tracker_progressupdate_change", args=[update.pk])
+    data = admin_form_data(client.get(url))
+    data.update({"_return": "1", "review_comment": "Add the contract value."})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, data).status_code == 302
+    returned = mail.outbox[-1]
+    assert "意见：Add the contract value." in returned.body
+    assert "<strong>意见：</strong>Add the contract value." in returned.alternatives[0][0]
+
+    factories.MilestoneFactory(
+        project=update.project,
+        programme=team["programme"],
+        title_zh_hans="签约",
+        planned_on=dt.date(2020, 1, 1),
+    )
+    call_command("send_reminders", stdout=io.StringIO())
+    digest = next(m for m in reversed(mail.outbox) if m.to == ["editor@example.org"])
+    assert "逾期里程碑：\n" in digest.body
+    assert f"- 签约（{update.project.name_zh_hans}）：计划于" in digest.body
