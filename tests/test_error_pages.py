@@ -3,6 +3,8 @@ in the language of the address, with the site's header and a way back; the 500 p
 needs no database."""
 
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -10,6 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.test_html_validity import vnu_errors
+from tests.test_production import ROOT, fetch, gunicorn, production_env
 from tests.translations import chinese
 from tracker import factories
 
@@ -196,3 +199,31 @@ def test_pages_name_their_icon_and_print_stylesheet(client):
         r'<link rel="icon" href="/static/tracker/favicon\.svg" type="image/svg\+xml">', html
     )
     assert '<link rel="stylesheet" href="/static/tracker/print.css" media="print">' in html
+
+
+def test_with_production_settings_and_the_database_down_a_404_is_still_the_sites(tmp_path):
+    env = production_env(
+        STATIC_ROOT=str(tmp_path),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        LOG_LEVEL="CRITICAL",
+        # Nothing listens there: as with PostgreSQL stopped.
+        DATABASE_URL="postgres://tracker@127.0.0.1:1/tracker",
+    )
+    subprocess.run(  # noqa: S603 (our own manage.py, fixed arguments)
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    with gunicorn(env) as (address, _):
+        status, headers, body = fetch(f"{address}/zh-hans/no-such-page/")
+        assert status == 404
+        assert headers["Content-Language"] == "zh-hans"
+        html = body.decode()
+        assert '<html lang="zh-hans">' in html and "政策目标追踪" in html
+        stylesheet = re.search(r'href="(/static/tracker/site\.[0-9a-f]+\.css)"', html)
+        assert stylesheet, "the hashed stylesheet of the release"
+        assert fetch(f"{address}{stylesheet.group(1)}")[0] == 200
+        status, headers, _body = fetch(f"{address}/favicon.ico")
+        assert status == 200, "followed to the hashed icon"
