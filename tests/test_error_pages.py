@@ -201,7 +201,7 @@ def test_pages_name_their_icon_and_print_stylesheet(client):
     assert '<link rel="stylesheet" href="/static/tracker/print.css" media="print">' in html
 
 
-def test_with_production_settings_and_the_database_down_a_404_is_still_the_sites(tmp_path):
+def test_with_production_settings_and_the_database_down_error_pages_are_the_sites(tmp_path):
     env = production_env(
         STATIC_ROOT=str(tmp_path),
         ALLOWED_HOSTS="127.0.0.1",
@@ -227,3 +227,9 @@ def test_with_production_settings_and_the_database_down_a_404_is_still_the_sites
         assert fetch(f"{address}{stylesheet.group(1)}")[0] == 200
         status, headers, _body = fetch(f"{address}/favicon.ico")
         assert status == 200, "followed to the hashed icon"
+        # A page that needs the database says the outage is brief, as a page of the site.
+        status, headers, body = fetch(f"{address}/zh-hans/programmes/")
+        assert status == 503 and headers["Retry-After"] == "30"
+        html = body.decode()
+        assert "<h1>暂时无法访问</h1>" in html and "政策目标追踪" in html
+        assert stylesheet.group(1) in html

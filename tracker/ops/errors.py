@@ -17,7 +17,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 RETRY_AFTER_SECONDS = 30
 logger = logging.getLogger(__name__)
@@ -49,15 +51,40 @@ def error_page(request: HttpRequest, template_name: str, status: int) -> HttpRes
     return response
 
 
+def last_resort(request: HttpRequest, status: int, title: str, message: str = "") -> HttpResponse:
+    """When even an error page cannot be rendered (a missing static manifest, a broken
+    template), a page without a template, so that the error page does not fail in turn."""
+    logger.exception("The %s page could not be rendered", status)
+    language = language_of(request)
+    with translation.override(language):
+        html = format_html(
+            '<!DOCTYPE html><html lang="{}"><meta charset="utf-8"><title>{}</title>'
+            "<h1>{}</h1><p>{}</p></html>",
+            language,
+            title,
+            title,
+            message,
+        )
+    response = HttpResponse(html, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def unavailable(request: HttpRequest) -> HttpResponse:
     """503, rendered without the database: no context processors, no session."""
-    message = _("The tracker is briefly unavailable. Please try again in a minute.")
     if is_api(request):
+        message = _("The tracker is briefly unavailable. Please try again in a minute.")
         response = JsonResponse({"detail": message}, status=503)
     else:
-        # No request given: the context processors would ask the database.
-        html = loader.render_to_string("503.html", {"message": message})
-        response = HttpResponse(html, status=503)
+        try:
+            response = error_page(request, "503.html", 503)
+        except Exception:
+            response = last_resort(
+                request,
+                503,
+                gettext_lazy("Temporarily unavailable"),
+                gettext_lazy("The tracker is briefly unavailable. Please try again in a minute."),
+            )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -74,13 +101,7 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     try:
         return error_page(request, template_name, 500)
     except Exception:
-        # The last resort must not fail in turn (a missing static manifest, a broken
-        # template): a page with no template at all.
-        logger.exception("The 500 page could not be rendered")
-        return HttpResponse(
-            "<!DOCTYPE html><title>Server Error (500)</title><h1>Server Error (500)</h1>",
-            status=500,
-        )
+        return last_resort(request, 500, "Server Error (500)")
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
