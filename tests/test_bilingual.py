@@ -128,3 +128,21 @@ def test_chinese_e_mail_punctuates_in_chinese(client, team, django_capture_on_co
     digest = next(m for m in reversed(mail.outbox) if m.to == ["editor@example.org"])
     assert "逾期里程碑：\n" in digest.body
     assert f"- 签约（{update.project.name_zh_hans}）：计划于" in digest.body
+
+
+@pytest.mark.django_db
+def test_opening_a_record_without_its_chinese_text_shows_the_warning_once(admin_client):
+    project = factories.ProjectFactory(summary_en="A city operations centre.", summary_zh_hans="")
+    url = reverse("admin:tracker_project_change", args=[project.pk])
+    page = admin_client.get(url)
+    expected = (
+        f"“{project.name_en}” has no Chinese version of: summary. The Chinese pages show "
+        "the English text until one is given."
+    )
+    assert [m.message for m in page.context["messages"]] == [expected]
+    data = admin_form_data(page)
+    data.update({"_continue": "1", "change_reason": "Checked."})
+    again = admin_client.post(url, data, follow=True)
+    assert again.redirect_chain[-1][0] == url
+    warnings = [m.message for m in again.context["messages"] if m.level_tag == "warning"]
+    assert warnings == [expected]

@@ -133,6 +133,11 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
         warn_untranslated(request, form)
         return super().save_form(request, form, change)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if request.method == "GET" and obj is not None and obj.pk:
+            note_untranslated(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason", "").strip()
         if reason:
@@ -212,19 +217,33 @@ def untranslated(model, data: dict) -> list[str]:
     return labels
 
 
+def untranslated_message(record, labels: list[str]) -> str:
+    return gettext(
+        "“%(record)s” has no Chinese version of: %(fields)s. The Chinese pages show "
+        "the English text until one is given."
+    ) % {"record": record, "fields": punctuation("list").join(labels)}
+
+
 def warn_untranslated(request: HttpRequest, form) -> None:
     """A public text saved in English only is shown in English on the Chinese pages:
     say so, naming the texts, each time such a record is saved."""
     labels = untranslated(form._meta.model, form.cleaned_data)
     if labels:
-        messages.warning(
-            request,
-            gettext(
-                "“%(record)s” has no Chinese version of: %(fields)s. The Chinese pages show "
-                "the English text until one is given."
-            )
-            % {"record": form.instance, "fields": punctuation("list").join(labels)},
-        )
+        messages.warning(request, untranslated_message(form.instance, labels))
+
+
+def note_untranslated(request: HttpRequest, obj) -> None:
+    """The same warning on opening a record, unless a save just gave it."""
+    values = {field.name: getattr(obj, field.name) for field in obj._meta.concrete_fields}
+    labels = untranslated(type(obj), values)
+    if not labels:
+        return
+    text = untranslated_message(obj, labels)
+    queued = messages.get_messages(request)
+    already = any(message.message == text for message in queued)
+    queued.used = False  # reading them must not drop them
+    if not already:
+        messages.warning(request, text)
 
 
 class PublishingMixin:
