@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from tracker.models import Programme, Project, Sector
 
@@ -250,3 +251,10 @@ def vnu_errors(responses: dict, folder: Path) -> list:
 
 def pages_of(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.html"))
+
+
+def chinese(english: str, expected: str) -> str:
+    """`expected`, checked to be what the site's catalogue makes of `english`."""
+    with translation.override("zh-hans"):
+        assert translation.gettext(english) == expected, english
+    return expected

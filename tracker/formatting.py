@@ -11,6 +11,17 @@ from babel.numbers import (
 )
 from django.utils.translation import get_language
 
+# Punctuation between a translated text and a value, by language: Chinese takes
+# full-width marks with no space around them ("状态：", "。"), English its own spacing.
+PUNCTUATION = {
+    ":": (": ", "："),
+    ",": (", ", "，"),
+    ".": (". ", "。"),
+    "(": (" (", "（"),
+    ")": (")", "）"),
+    "list": (", ", "、"),
+}
+
 # Django language code -> Babel locale.
 BABEL_LOCALES = {"en": "en", "zh-hans": "zh_Hans_CN"}
 
@@ -23,6 +34,13 @@ CHINESE_UNITS = {"CNY": "元", "USD": "美元"}
 def babel_locale(language: str | None = None) -> str:
     language = (language or get_language() or "en").lower()
     return BABEL_LOCALES.get(language, BABEL_LOCALES.get(language.split("-")[0], "en"))
+
+
+def punctuation(mark: str, language: str | None = None) -> str:
+    """The mark as the language writes it between a text and what follows: ":" is ": "
+    in English, "：" in Chinese; "list" separates the items of an enumeration (", ", "、")."""
+    english, chinese = PUNCTUATION[mark]
+    return chinese if (language or get_language() or "en").startswith("zh") else english
 
 
 def format_number(value: Decimal | int | float, language: str | None = None) -> str:

@@ -36,6 +36,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# A form refused for want of a valid CSRF token gets a page of the site's own.
+CSRF_FAILURE_VIEW = "tracker.ops.errors.csrf_failure"
 
 INSTALLED_APPS = [
     # modeltranslation patches the admin, so it comes before it.

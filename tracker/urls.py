@@ -25,9 +25,11 @@ CACHED_PREFIXES = (
     f"/{BADGES}",
 )
 
-# A database outage answers 503 with a page that needs no database (tracker.ops.errors).
+# The site's own error pages, in the language of the address, needing no database; a
+# database outage answers 503 (tracker.ops.errors).
 handler500 = "tracker.ops.errors.server_error"
 handler404 = "tracker.ops.errors.not_found"
+handler403 = "tracker.ops.errors.forbidden"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -39,6 +41,7 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("robots.txt", views.robots, name="robots"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path(BADGES, include(public.badge_patterns)),
     *i18n_patterns(

@@ -24,6 +24,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
+from modeltranslation.translator import NotRegistered, translator
+from modeltranslation.utils import build_localized_fieldname
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
@@ -46,7 +48,7 @@ from tracker.editorial.resources import (
 )
 from tracker.editorial.scopes import programmes_for, projects_for, scope
 from tracker.editorial.uploads import BoundedImportMixin
-from tracker.formatting import format_target_value
+from tracker.formatting import format_target_value, punctuation
 from tracker.models import (
     ChangeRequest,
     Measurement,
@@ -139,6 +141,15 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def save_form(self, request, form, change):
+        warn_untranslated(request, form)
+        return super().save_form(request, form, change)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if request.method == "GET" and obj is not None and obj.pk:
+            note_untranslated(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         reason = form.cleaned_data.get("change_reason", "").strip()
         if reason:
@@ -146,6 +157,9 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            if inline_form.has_changed() and inline_form not in formset.deleted_forms:
+                warn_untranslated(request, inline_form)
         if formset.model in publishing.REVIEWED_MODELS:
             self.save_reviewed_formset(request, formset)
             return
@@ -197,6 +211,51 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
     @admin.display(boolean=True, description=_("demo"), ordering="is_demo")
     def demo(self, obj) -> bool:
         return obj.is_demo
+
+
+def untranslated(model, data: dict) -> list[str]:
+    """The labels of the texts a form gives in English and leaves empty in Chinese."""
+    try:
+        fields = translator.get_options_for_model(model).all_fields
+    except NotRegistered:
+        return []
+    labels = []
+    for name in fields:
+        english = data.get(build_localized_fieldname(name, "en"))
+        chinese_name = build_localized_fieldname(name, "zh-hans")
+        given = str(english or "").strip()
+        if given and chinese_name in data and not str(data[chinese_name] or "").strip():
+            labels.append(str(model._meta.get_field(name).verbose_name))
+    return labels
+
+
+def untranslated_message(record, labels: list[str]) -> str:
+    return gettext(
+        "“%(record)s” has no Chinese version of: %(fields)s. The Chinese pages show "
+        "the English text until one is given."
+    ) % {"record": record, "fields": punctuation("list").join(labels)}
+
+
+def warn_untranslated(request: HttpRequest, form) -> None:
+    """A public text saved in English only is shown in English on the Chinese pages:
+    say so, naming the texts, each time such a record is saved."""
+    labels = untranslated(form._meta.model, form.cleaned_data)
+    if labels:
+        messages.warning(request, untranslated_message(form.instance, labels))
+
+
+def note_untranslated(request: HttpRequest, obj) -> None:
+    """The same warning on opening a record, unless a save just gave it."""
+    values = {field.name: getattr(obj, field.name) for field in obj._meta.concrete_fields}
+    labels = untranslated(type(obj), values)
+    if not labels:
+        return
+    text = untranslated_message(obj, labels)
+    queued = messages.get_messages(request)
+    already = any(message.message == text for message in queued)
+    queued.used = False  # type: ignore[union-attr]  # reading them must not drop them
+    if not already:
+        messages.warning(request, text)
 
 
 class PublishingMixin(ModelAdminMixin):

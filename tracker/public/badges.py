@@ -1,9 +1,17 @@
-"""SVG badges to embed: a project's computed rating, a target's status and progress."""
+"""SVG badges to embed: a project's computed rating, a target's status and progress.
+
+One address for every language: ?lang=en or ?lang=zh-hans fixes the badge's language
+(the embed codes on the pages name it, so a badge reads the same to every visitor of the
+site it is embedded in); without it, the badge follows the visitor's browser.
+"""
+
+from collections.abc import Callable
+from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from tracker import status
@@ -40,6 +48,26 @@ def svg_badge(label: str, message: str, colour: str) -> HttpResponse:
     return response
 
 
+def badge_language(request: HttpRequest) -> str:
+    try:
+        return translation.get_supported_language_variant(request.GET.get("lang", ""))
+    except LookupError:
+        return translation.get_language()
+
+
+def in_language_asked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def badge_in_language(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        language = badge_language(request)
+        with translation.override(language):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
+        return response
+
+    return badge_in_language
+
+
+@in_language_asked
 def project_badge(request: HttpRequest, programme: str, project: str) -> HttpResponse:
     found = get_object_or_404(
         Project.objects.published().with_status(), programme__slug=programme, slug=project
@@ -49,6 +77,7 @@ def project_badge(request: HttpRequest, programme: str, project: str) -> HttpRes
     return svg_badge(_("rating"), message, status.solid_colour(rating))
 
 
+@in_language_asked
 def target_badge(request: HttpRequest, programme: str, pk: int) -> HttpResponse:
     target = get_object_or_404(
         Target.objects.published().with_status(), programme__slug=programme, pk=pk

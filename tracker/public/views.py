@@ -1,12 +1,16 @@
 import datetime as dt
+from collections.abc import Callable
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
+from django.templatetags.static import static
+from django.urls import reverse, translate_url
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
@@ -78,14 +82,27 @@ class BoundedPagingMixin:
         return per_page_refused(request) or super().dispatch(request, *args, **kwargs)  # type: ignore[misc]  # mixin
 
 
-def badge_context(request: HttpRequest, badge: str, alt: str) -> dict:
-    """A badge and the code to embed it, with absolute addresses for other sites."""
-    return {
-        "badge": badge,
-        "badge_alt": alt,
-        "badge_url": request.build_absolute_uri(badge),
-        "page_url": request.build_absolute_uri(request.path),
-    }
+def badge_context(request: HttpRequest, badge: str, alt: Callable[[], str]) -> dict:
+    """A badge and the code to embed it, in every language: each code names its
+    language in the badge's address (?lang=) and links to the page in that language,
+    with absolute addresses for other sites. `alt` gives the text in the active language."""
+    embeds = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            text = alt()
+        address = f"{badge}?{urlencode({'lang': code})}"
+        embeds.append(
+            {
+                "code": code,
+                "language": translation.get_language_info(code)["name_translated"],
+                "badge": address,
+                "alt": text,
+                "badge_url": request.build_absolute_uri(address),
+                "page_url": request.build_absolute_uri(translate_url(request.path, code)),
+                "current": code == translation.get_language(),
+            }
+        )
+    return {"embeds": embeds}
 
 
 class ExportableDetailMixin:
@@ -272,7 +289,7 @@ class ProjectDetailView(DetailView):
                 **badge_context(
                     self.request,
                     reverse("project-badge", args=[project.programme.slug, project.slug]),
-                    _("Computed rating of %(name)s") % {"name": project.name},
+                    lambda: _("Computed rating of %(name)s") % {"name": project.name},
                 ),
             }
         )
@@ -326,7 +343,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 **badge_context(
                     self.request,
                     reverse("target-badge", args=[target.programme.slug, target.pk]),
-                    _("Status of %(name)s") % {"name": target.title},
+                    lambda: _("Status of %(name)s") % {"name": target.title},
                 ),
                 "not_at_current_rate": item.not_at_current_rate,
             }
@@ -473,3 +490,11 @@ def robots(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers and feed readers ask for without being told: the
+    site's SVG icon (its address carries a hash in production, so it is looked up now)."""
+    response = redirect(static("tracker/favicon.svg"), permanent=False)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -6,10 +6,15 @@ import nh3
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import (
+    get_language,
+    get_language_from_path,
+    get_language_info,
+    override,
+)
 
 from tracker import formatting, progress, status
 
@@ -40,15 +45,34 @@ def language_links(context: template.Context) -> list[dict]:
     links = []
     for code, _name in settings.LANGUAGES:
         info = get_language_info(code)
+        url = translate_url(path, code)
+        if url == path and code != current:
+            url = other_language_address(path, code)
         links.append(
             {
                 "code": code,
                 "name": info["name_local"],
-                "url": translate_url(path, code),
+                "url": url,
                 "current": code == current,
             }
         )
     return links
+
+
+def other_language_address(path: str, code: str) -> str:
+    """For an address no page matched (an error page): the same address under the other
+    language's prefix, or, without a prefix (the lockout page), that language's home."""
+    prefix = get_language_from_path(path)
+    if prefix:
+        return f"/{code}/" + path[len(prefix) + 2 :]
+    with override(code):
+        return reverse("tracker:home")
+
+
+@register.simple_tag
+def punct(mark: str) -> str:
+    """{% punct ":" %} → ": " in English, "：" in Chinese (tracker.formatting.punctuation)."""
+    return formatting.punctuation(mark)
 
 
 # One converter a thread, reset between texts: building one costs more than converting.
