@@ -32,6 +32,37 @@ currency_validator = RegexValidator(
 )
 
 
+class Confidence(models.TextChoices):
+    """How sure the checked facts are of a record; the public sees it where below high."""
+
+    HIGH = "high", _("High")
+    MEDIUM_HIGH = "medium_high", _("Medium-high")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+def confidence_field() -> models.CharField:
+    return models.CharField(
+        _("confidence"),
+        max_length=12,
+        choices=Confidence,
+        default=Confidence.HIGH,
+        help_text=_("How sure the sources are; shown to the public where below high."),
+    )
+
+
+def provenance_field() -> models.CharField:
+    return models.CharField(
+        _("provenance"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Where this record came from (a row of the checked facts, or an accepted "
+            "submission), so that a later correction can be traced. Seen by staff only."
+        ),
+    )
+
+
 class TrackedModel(models.Model):
     """Fields every record carries: whether it is illustrative, and when it changed."""
 
@@ -72,6 +103,9 @@ class Organisation(TrackedModel):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
+
+    confidence = confidence_field()
+    provenance = provenance_field()
 
     history = HistoricalRecords()
 
@@ -128,6 +162,8 @@ class Source(TrackedModel):
     quote = models.TextField(
         _("quotation"), blank=True, help_text=_("The passage relied on, in the original language.")
     )
+
+    provenance = provenance_field()
 
     history = HistoricalRecords()
     objects = SourceQuerySet.as_manager()
@@ -216,6 +252,13 @@ class Programme(TrackedModel):
         help_text=_("A target whose newest measurement is older than this is shown as stale."),
     )
     sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+    sectors = models.ManyToManyField(
+        "Sector",
+        verbose_name=_("sectors"),
+        related_name="programmes",
+        blank=True,
+        help_text=_("The industries the designation names."),
+    )
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("programme managers"),
@@ -236,6 +279,9 @@ class Programme(TrackedModel):
             "or a backup code; those without one are asked to set one up."
         ),
     )
+
+    confidence = confidence_field()
+    provenance = provenance_field()
 
     history = HistoricalRecords(m2m_fields=[sources])
     objects = ProgrammeQuerySet.as_manager()
@@ -349,6 +395,8 @@ class Programme(TrackedModel):
 class Sector(TrackedModel):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
+
+    provenance = provenance_field()
 
     history = HistoricalRecords()
 
@@ -695,6 +743,9 @@ class Target(ProjectPart, TrackedModel):
     )
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
+    confidence = confidence_field()
+    provenance = provenance_field()
+
     history = HistoricalRecords(m2m_fields=[sources])
     objects = TargetQuerySet.as_manager()
 
@@ -861,6 +912,9 @@ class Measurement(TrackedModel):
     )
     note = models.TextField(_("note"), blank=True)
 
+    confidence = confidence_field()
+    provenance = provenance_field()
+
     history = HistoricalRecords()
     objects = MeasurementQuerySet.as_manager()
 
@@ -999,6 +1053,9 @@ class Milestone(ProjectPart, TrackedModel):
         help_text=_("Instead of deleting what the public has seen: it stays on record."),
     )
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    confidence = confidence_field()
+    provenance = provenance_field()
 
     history = HistoricalRecords()
     objects = MilestoneQuerySet.as_manager()
@@ -1320,6 +1377,38 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ProgrammeGroupQuerySet(models.QuerySet):
+    def published(self) -> ProgrammeGroupQuerySet:
+        """Groups the public sees: those with at least one programme."""
+        return self.filter(programmes__isnull=False).distinct()
+
+
+class ProgrammeGroup(TrackedModel):
+    """A family of programmes compared side by side, such as the bases named by one
+    notice or the plans of one host. Shared like sectors: a site administrator keeps it."""
+
+    name = models.CharField(_("name"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    programmes = models.ManyToManyField(
+        Programme, verbose_name=_("programmes"), related_name="groups", blank=True
+    )
+    provenance = provenance_field()
+
+    objects = ProgrammeGroupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("programme group")
+        verbose_name_plural = _("programme groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracker:group-detail", kwargs={"group": self.slug})
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.
