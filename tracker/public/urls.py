@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("programmes/", views.ProgrammeListView.as_view(), name="programme-list"),
     path("methodology/", views.methodology, name="methodology"),
+    path("groups/<slug:group>/", views.GroupDetailView.as_view(), name="group-detail"),
     path(
         "programmes/<slug:programme>/",
         views.ProgrammeDetailView.as_view(),

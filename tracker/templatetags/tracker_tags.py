@@ -74,6 +74,8 @@ def value_of(value: Decimal | None, target) -> str:
     if target.kind == "count" and value != value.to_integral_value():
         value = value.quantize(Decimal("0.1"))  # an expected count of 3.2, not 3.204
     text = formatting.format_number(value, get_language())
+    if target.kind == "percent" and not target.unit:
+        return f"{text}%"
     return f"{text} {target.unit}".strip() if target.unit else text
 
 
