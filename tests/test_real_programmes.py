@@ -433,3 +433,18 @@ def test_group_and_real_programme_pages_are_valid_html(client, real, tmp_path):
                 pages[url] = client.get(url)
     assert len(pages) >= 2 * 30
     assert not vnu_errors(pages, tmp_path)
+
+
+@pytest.mark.django_db
+def test_a_figure_edited_away_is_restored_with_its_fact_on_record(real):
+    gdp = Measurement.objects.get(target__title_en="Gross domestic product")
+    gdp.value = Decimal("390000000000")
+    gdp._change_reason = "A slip of the pen."
+    gdp.save()
+    assert "records written" in load()
+    gdp.refresh_from_db()
+    assert gdp.value == Decimal("401210000000")
+    latest = gdp.history.order_by("-history_date", "-history_id").first()
+    assert latest.history_change_reason == "Loaded from the checked facts (load_programmes)."
+    assert latest.provenance == gdp.provenance
+    assert "Xinhua, 2026-01-25" in latest.provenance
