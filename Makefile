@@ -20,7 +20,7 @@ $(VENV)/.dev-installed: requirements-dev.lock | $(BIN)/python
 
 run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_yizhuang
+	$(BIN)/python manage.py load_programmes
 	$(BIN)/python manage.py ensure_admin
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -86,4 +86,6 @@ def format_target_value(value: Decimal, target: HasUnit, language: str | None = 
     if target.kind == "count" and value != value.to_integral_value():
         value = value.quantize(Decimal("0.1"))  # an expected count of 3.2, not 3.204
     text = format_number(value, language)
+    if target.kind == "percent" and not target.unit:
+        return f"{text}%"
     return f"{text} {target.unit}".strip() if target.unit else text

@@ -30,6 +30,37 @@ currency_validator = RegexValidator(
 )
 
 
+class Confidence(models.TextChoices):
+    """How sure the checked facts are of a record; the public sees it where below high."""
+
+    HIGH = "high", _("High")
+    MEDIUM_HIGH = "medium_high", _("Medium-high")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+def confidence_field() -> models.CharField:
+    return models.CharField(
+        _("confidence"),
+        max_length=12,
+        choices=Confidence,
+        default=Confidence.HIGH,
+        help_text=_("How sure the sources are; shown to the public where below high."),
+    )
+
+
+def provenance_field() -> models.CharField:
+    return models.CharField(
+        _("provenance"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Where this record came from (a row of the checked facts, or an accepted "
+            "submission), so that a later correction can be traced. Seen by staff only."
+        ),
+    )
+
+
 class DemoFlagged(models.Model):
     """A record that may be illustrative: `is_demo`, set by load_demo, removed by
     clear_demo, and shown to the public as demonstration data."""
@@ -84,6 +115,9 @@ class Organisation(DemoFlagged, Timestamped):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
+
+    confidence = confidence_field()
+    provenance = provenance_field()
 
     history = HistoricalRecords()
 
@@ -140,6 +174,8 @@ class Source(DemoFlagged, Timestamped):
     quote = models.TextField(
         _("quotation"), blank=True, help_text=_("The passage relied on, in the original language.")
     )
+
+    provenance = provenance_field()
 
     history = HistoricalRecords()
     objects = SourceQuerySet.as_manager()
@@ -232,6 +268,13 @@ class Programme(DemoFlagged, Timestamped):
         help_text=_("A target whose newest measurement is older than this is shown as stale."),
     )
     sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
+    sectors: models.ManyToManyField = models.ManyToManyField(
+        "Sector",
+        verbose_name=_("sectors"),
+        related_name="programmes",
+        blank=True,
+        help_text=_("The industries the designation names."),
+    )
     managers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("programme managers"),
@@ -252,6 +295,9 @@ class Programme(DemoFlagged, Timestamped):
             "or a backup code; those without one are asked to set one up."
         ),
     )
+
+    confidence = confidence_field()
+    provenance = provenance_field()
 
     history = HistoricalRecords(m2m_fields=[sources])
     objects = ProgrammeQuerySet.as_manager()
@@ -322,6 +368,8 @@ class Programme(DemoFlagged, Timestamped):
 class Sector(DemoFlagged, Timestamped):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
+
+    provenance = provenance_field()
 
     history = HistoricalRecords()
 
@@ -623,6 +671,9 @@ class Target(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     )
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
 
+    confidence = confidence_field()
+    provenance = provenance_field()
+
     history = HistoricalRecords(m2m_fields=[sources])
     objects = TargetQuerySet.as_manager()
 
@@ -751,6 +802,9 @@ class Measurement(DemoFlagged, Timestamped):
         blank=False,
     )
     note = models.TextField(_("note"), blank=True)
+
+    confidence = confidence_field()
+    provenance = provenance_field()
 
     history = HistoricalRecords()
     objects = MeasurementQuerySet.as_manager()
@@ -890,6 +944,9 @@ class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
         help_text=_("Instead of deleting what the public has seen: it stays on record."),
     )
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    confidence = confidence_field()
+    provenance = provenance_field()
 
     history = HistoricalRecords()
     objects = MilestoneQuerySet.as_manager()
@@ -1215,6 +1272,38 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class ProgrammeGroupQuerySet(models.QuerySet):
+    def published(self) -> ProgrammeGroupQuerySet:
+        """Groups the public sees: those with at least one programme."""
+        return self.filter(programmes__isnull=False).distinct()
+
+
+class ProgrammeGroup(DemoFlagged, Timestamped):
+    """A family of programmes compared side by side, such as the bases named by one
+    notice or the plans of one host. Shared like sectors: a site administrator keeps it."""
+
+    name = models.CharField(_("name"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    programmes = models.ManyToManyField(
+        Programme, verbose_name=_("programmes"), related_name="groups", blank=True
+    )
+    provenance = provenance_field()
+
+    objects = ProgrammeGroupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("programme group")
+        verbose_name_plural = _("programme groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tracker:group-detail", kwargs={"group": self.slug})
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -159,6 +160,13 @@ def headline(programme: Programme, today: dt.date) -> list[TargetAssessment]:
     for target in programme.headline_targets:
         target.programme = programme  # so roll-ups read the projects fetched with it
     return current(programme.headline_targets, today)
+
+
+def counts(items: Iterable[TargetAssessment]) -> list[tuple[progress.Status, int]]:
+    """How many of the targets are in each status (final dates), in the rules' order,
+    leaving out the statuses none is in."""
+    counted = Counter(item.final.status for item in items)
+    return [(each, counted[each]) for each in progress.Status if counted[each]]
 
 
 def project_targets(project: Project, today: dt.date) -> list[TargetAssessment]:

@@ -58,6 +58,12 @@ class ProgressUpdateTranslation(TranslationOptions):
     required_languages = {"en": ("title",)}
 
 
+@register(models.ProgrammeGroup)
+class ProgrammeGroupTranslation(TranslationOptions):
+    fields = ("name", "description")
+    required_languages = {"en": ("name",)}
+
+
 # History keeps both languages: each historical model gets the same translated fields,
 # so a change to the Chinese text is recorded like a change to the English.
 for _options in list(translator._registry.values()):

@@ -11,9 +11,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from tests import factories
 from tests.helpers import chinese, vnu_errors
 from tests.ops.test_production import ROOT, fetch, gunicorn, production_env
-from tracker import factories
 
 ENGLISH = {"en": "Policy target tracker", "zh-hans": "政策目标追踪"}
 

@@ -12,9 +12,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
+from tests import factories
 from tests.editorial import test_notifications
 from tests.helpers import admin_form_data, page_text, site_urls
-from tracker import factories
 from tracker.editorial import workflow as services
 
 team = test_notifications.team  # programme, editor (reads Chinese), reviewer, update

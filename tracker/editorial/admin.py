@@ -55,6 +55,7 @@ from tracker.models import (
     Milestone,
     Organisation,
     Programme,
+    ProgrammeGroup,
     ProgrammeQuerySet,
     ProgressUpdate,
     Project,
@@ -114,6 +115,15 @@ class ScopedMixin(ModelAdminMixin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+def provenance_read_only(model, fields) -> tuple[str, ...]:
+    """Where a record came from is written by whatever loaded it (a FACTS.md row, an
+    accepted submission), never typed in: staff read it, so a correction can be traced."""
+    fields = tuple(fields)
+    if any(field.name == "provenance" for field in model._meta.concrete_fields):
+        fields = (*fields, "provenance")
+    return fields
+
+
 class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
     form = TrackerForm
     list_per_page = 50
@@ -123,6 +133,9 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.current_user = request.user  # type: ignore[attr-defined]  # for TrackerForm
         return form
+
+    def get_readonly_fields(self, request, obj=None):
+        return provenance_read_only(self.model, super().get_readonly_fields(request, obj))
 
     def _in_scope_or_404(self, request, object_id) -> None:
         # simple-history would fall back to the history of a record outside the list.
@@ -476,7 +489,7 @@ class ProgrammeAdmin(PublishingMixin, TrackerAdmin):
     list_select_related = ("host",)
     search_fields = ("name_en", "name_zh_hans", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
-    autocomplete_fields = ("designated_by", "host", "sources", "managers")
+    autocomplete_fields = ("designated_by", "host", "sources", "sectors", "managers")
     inlines = [ProgrammeTargetInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -654,6 +667,19 @@ class NoDeleteMixin(ModelAdminMixin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ProgrammeGroup)
+class ProgrammeGroupAdmin(TranslationAdmin):
+    """Families of programmes compared side by side on a public page. Only a site
+    administrator keeps them (no staff role is given their permissions): a group spans
+    programmes that different managers run."""
+
+    list_display = ("name", "slug")
+    search_fields = ("name_en", "name_zh_hans", "slug")
+    prepopulated_fields = {"slug": ("name_en",)}
+    autocomplete_fields = ("programmes",)
+    readonly_fields = ("provenance", "created_at", "updated_at")
 
 
 @admin.register(Target)

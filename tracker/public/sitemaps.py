@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from tracker.models import Milestone, Programme, Project, Target
+from tracker.models import Milestone, Programme, ProgrammeGroup, Project, Target
 
 
 class PublicSitemap(Sitemap):
@@ -38,6 +38,13 @@ class MilestoneSitemap(PublicSitemap):
         return Milestone.objects.published().select_related("programme").order_by("pk")
 
 
+class GroupSitemap(PublicSitemap):
+    priority = 0.8
+
+    def items(self):
+        return ProgrammeGroup.objects.published().order_by("pk")
+
+
 class PagesSitemap(Sitemap):
     i18n = True
 
@@ -53,5 +60,6 @@ SITEMAPS = {
     "projects": ProjectSitemap,
     "targets": TargetSitemap,
     "milestones": MilestoneSitemap,
+    "groups": GroupSitemap,
     "pages": PagesSitemap,
 }

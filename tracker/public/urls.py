@@ -11,6 +11,7 @@ urlpatterns = [
     path("programmes/", views.ProgrammeListView.as_view(), name="programme-list"),
     path("methodology/", views.methodology, name="methodology"),
     path("search/", views.search_page, name="search"),
+    path("groups/<slug:group>/", views.GroupDetailView.as_view(), name="group-detail"),
     path(
         "programmes/<slug:programme>/",
         views.ProgrammeDetailView.as_view(),

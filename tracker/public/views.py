@@ -1,16 +1,18 @@
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch
+from django.db.models import CharField, Count, Max, Prefetch, Value
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
@@ -19,9 +21,11 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from tracker import progress, revisions, status
 from tracker.formatting import format_compact
 from tracker.models import (
+    Measurement,
     Milestone,
     MilestoneQuerySet,
     Programme,
+    ProgrammeGroup,
     ProgressUpdate,
     Project,
     Rating,
@@ -162,6 +166,11 @@ class ProgrammeListView(ListView):
             .order_by("is_demo", "name")
         )
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["groups"] = ProgrammeGroup.objects.published().order_by("name", "pk")
+        return context
+
 
 class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
     """The dashboard: headline targets, projects, milestones due and overdue, updates."""
@@ -227,6 +236,7 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                     {p.sector for p in projects if p.sector}, key=lambda sector: sector.name
                 ),
                 "last_updated": max(stamps),
+                "related": related(programme),
             }
         )
         context["programme"] = programme
@@ -242,6 +252,47 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         for milestone in shown:
             milestone.programme = programme
         return shown
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    url: str
+
+
+def related(programme: Programme) -> dict[str, list[Link]]:
+    """The programme's sectors, the groups that compare it and the other programmes of
+    its host ("also pledged by this host"), read in one query whatever their number."""
+    fields = ("slug", "name_en", "name_zh_hans")
+
+    def rows(kind: str, queryset):
+        return queryset.order_by().values_list(Value(kind, output_field=CharField()), *fields)
+
+    union = (
+        rows("sectors", Sector.objects.filter(programmes=programme))
+        .union(
+            rows("groups", ProgrammeGroup.objects.filter(programmes=programme)),
+            rows(
+                "same_host",
+                Programme.objects.filter(host_id=programme.host_id).exclude(pk=programme.pk),
+            ),
+            all=True,
+        )
+        .order_by()
+    )
+    urls = {
+        "sectors": lambda slug: "",
+        "groups": lambda slug: reverse("tracker:group-detail", args=[slug]),
+        "same_host": lambda slug: reverse("tracker:programme-detail", args=[slug]),
+    }
+    chinese = (get_language() or "").startswith("zh")
+    found: dict[str, list[Link]] = {kind: [] for kind in urls}
+    for kind, slug, name_en, name_zh_hans in union:
+        name = (name_zh_hans if chinese else "") or name_en
+        found[kind].append(Link(name=name, url=urls[kind](slug)))
+    for links in found.values():
+        links.sort(key=lambda link: link.name)
+    return found
 
 
 def programme_or_404(slug: str) -> Programme:
@@ -340,6 +391,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 "measurements_table": MeasurementTable(
                     sorted(target.measurements.all(), key=lambda m: m.as_of)
                 ),
+                "cited_sources": cited_sources(target),
                 **badge_context(
                     self.request,
                     reverse("target-badge", args=[target.programme.slug, target.pk]),
@@ -349,6 +401,16 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
             }
         )
         return context
+
+
+def cited_sources(target: Target) -> list[Source]:
+    """The target's sources, then those of its measurements: each figure on the page
+    with its source and quotation."""
+    sources = list(target.sources.all())
+    for measurement in sorted(target.measurements.all(), key=lambda m: (m.as_of, m.pk)):
+        if measurement.source and measurement.source not in sources:
+            sources.append(measurement.source)
+    return sources
 
 
 class MilestoneDetailView(DetailView):
@@ -440,6 +502,70 @@ class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
         table = ProjectTable(projects, order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         context.update({"programme": self.programme, "projects_table": table})
+        return context
+
+
+@dataclass
+class GroupRow:
+    """One programme of a group, as its own page assesses it."""
+
+    programme: Programme
+    headline: list[status.TargetAssessment]
+    verdict: list[tuple[progress.Status, int]]
+    measurement_count: int
+    latest_as_of: dt.date | None
+    last_updated: dt.datetime
+    unmeasured: int
+    project_count: int
+
+
+class GroupDetailView(DetailView):
+    """A family of programmes side by side: designation, pledged targets with their
+    status, published figures, last update and gaps."""
+
+    template_name = "tracker/group_detail.html"
+    context_object_name = "group"
+    slug_url_kwarg = "group"
+
+    def get_queryset(self):
+        return ProgrammeGroup.objects.published()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        programmes = list(
+            self.object.programmes.select_related("designated_by", "host")
+            .with_status()
+            .prefetch_related("sectors")
+            .order_by("is_demo", "name", "pk")
+        )
+        figures = {
+            row["target__programme"]: row
+            for row in Measurement.objects.published()
+            .filter(target__programme__in=[p.pk for p in programmes])
+            .values("target__programme")
+            .annotate(count=Count("pk"), latest=Max("as_of"), updated=Max("updated_at"))
+            .order_by()
+        }
+        rows = []
+        for programme in programmes:
+            headline = status.headline(programme, today)
+            found = figures.get(programme.pk, {})
+            stamps = [programme.updated_at, *(item.target.updated_at for item in headline)]
+            stamps += [found["updated"]] if found else []
+            rows.append(
+                GroupRow(
+                    programme=programme,
+                    headline=headline,
+                    verdict=status.counts(headline),
+                    measurement_count=found.get("count", 0),
+                    latest_as_of=found.get("latest"),
+                    last_updated=max(stamps),
+                    unmeasured=sum(1 for item in headline if item.final.actual is None),
+                    project_count=len(status.status_projects(programme)),
+                )
+            )
+        context["rows"] = rows
         return context
 
 
