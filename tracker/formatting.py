@@ -1,14 +1,18 @@
 """Locale-aware numbers and money (Babel), for the pages, feeds and API alike."""
 
+import threading
 from decimal import Decimal
 from typing import Protocol
 
+import markdown as markdown_lib
+import nh3
 from babel.numbers import (
     format_compact_decimal,
     format_decimal,
     get_currency_name,
     get_currency_symbol,
 )
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 # Punctuation between a translated text and a value, by language: Chinese takes
@@ -89,3 +93,17 @@ def format_target_value(value: Decimal, target: HasUnit, language: str | None = 
     if target.kind == "percent" and not target.unit:
         return f"{text}%"
     return f"{text} {target.unit}".strip() if target.unit else text
+
+
+# One converter a thread, reset between texts: building one costs more than converting.
+converters = threading.local()
+
+
+def markdown_html(text: str) -> SafeString:
+    """Markdown from staff, sanitised (nh3) so no script or style reaches a page or a
+    feed."""
+    converter = getattr(converters, "markdown", None)
+    if converter is None:
+        converter = converters.markdown = markdown_lib.Markdown(extensions=["sane_lists"])
+    html = converter.reset().convert(text or "")
+    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308

@@ -8,9 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tracker.editorial import notifications
 from tracker.editorial.scopes import is_manager_of
-from tracker.models import (
-    ProgressUpdate,
-)
+from tracker.models import ProgressUpdate
 
 
 class WorkflowError(Exception):
@@ -21,19 +19,31 @@ def can_review(user, update) -> bool:
     return user.has_perm("tracker.publish_progressupdate") and is_manager_of(user, update)
 
 
+def _step(update: ProgressUpdate, *, state: str, by, reason: str, event: str) -> ProgressUpdate:
+    """Move the update to `state`, recorded in its history with who and why, and tell
+    whoever acts next once the step is committed."""
+    update.state = state
+    update._change_reason = reason
+    update._history_user = by
+    update.save()
+    transaction.on_commit(
+        partial(notifications.notify_update, update=update, event=event, actor=by)
+    )
+    return update
+
+
 @transaction.atomic
 def update_submit(*, update: ProgressUpdate, by) -> ProgressUpdate:
     if update.state not in (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED):
         raise WorkflowError(_("Only a draft or a returned update can be submitted."))
-    update.state = ProgressUpdate.State.SUBMITTED
     update.submitted_at = timezone.now()
-    update._change_reason = "Submitted for review."
-    update._history_user = by
-    update.save()
-    transaction.on_commit(
-        partial(notifications.notify_update, update=update, event="submitted", actor=by)
+    return _step(
+        update,
+        state=ProgressUpdate.State.SUBMITTED,
+        by=by,
+        reason="Submitted for review.",
+        event="submitted",
     )
-    return update
 
 
 @transaction.atomic
@@ -46,17 +56,11 @@ def update_publish(*, update: ProgressUpdate, by) -> ProgressUpdate:
         raise WorkflowError(
             _("This programme asks for a second manager: someone else must publish it.")
         )
-    now = timezone.now()
-    update.state = ProgressUpdate.State.PUBLISHED
-    update.published_at = update.reviewed_at = now
+    update.published_at = update.reviewed_at = timezone.now()
     update.reviewer = by
-    update._change_reason = "Published."
-    update._history_user = by
-    update.save()
-    transaction.on_commit(
-        partial(notifications.notify_update, update=update, event="published", actor=by)
+    return _step(
+        update, state=ProgressUpdate.State.PUBLISHED, by=by, reason="Published.", event="published"
     )
-    return update
 
 
 @transaction.atomic
@@ -67,14 +71,13 @@ def update_return(*, update: ProgressUpdate, by, comment: str) -> ProgressUpdate
         raise WorkflowError(_("Only an update submitted for review can be returned."))
     if not comment.strip():
         raise WorkflowError(_("Say what needs changing: a returned update needs a comment."))
-    update.state = ProgressUpdate.State.RETURNED
     update.review_comment = comment.strip()
     update.reviewed_at = timezone.now()
     update.reviewer = by
-    update._change_reason = "Returned to the author."
-    update._history_user = by
-    update.save()
-    transaction.on_commit(
-        partial(notifications.notify_update, update=update, event="returned", actor=by)
+    return _step(
+        update,
+        state=ProgressUpdate.State.RETURNED,
+        by=by,
+        reason="Returned to the author.",
+        event="returned",
     )
-    return update

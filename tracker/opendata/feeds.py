@@ -15,8 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from tracker import revisions
+from tracker.formatting import markdown_html
 from tracker.models import Milestone, Programme, ProgressUpdate, Project
-from tracker.templatetags.tracker_tags import markdown
 
 
 def owner(programme: str, project: str | None) -> tuple[Programme, Project | None]:
@@ -26,7 +26,9 @@ def owner(programme: str, project: str | None) -> tuple[Programme, Project | Non
     return found, get_object_or_404(Project.objects.published(), programme=found, slug=project)
 
 
-class UpdatesFeed(Feed):
+class OwnedFeed(Feed):
+    """An Atom feed of a programme, or of one of its projects."""
+
     feed_type = Atom1Feed
 
     def get_object(self, request, programme: str, project: str | None = None):
@@ -34,7 +36,15 @@ class UpdatesFeed(Feed):
 
     def title(self, obj) -> str:
         programme, project = obj
-        return _("Progress updates: %(name)s") % {"name": (project or programme).name}
+        return self.title_format() % {"name": (project or programme).name}
+
+    def title_format(self) -> str:
+        raise NotImplementedError
+
+
+class UpdatesFeed(OwnedFeed):
+    def title_format(self) -> str:
+        return _("Progress updates: %(name)s")
 
     def link(self, obj) -> str:
         programme, project = obj
@@ -54,7 +64,7 @@ class UpdatesFeed(Feed):
         return item.title
 
     def item_description(self, item: ProgressUpdate) -> str:
-        return markdown(item.body)
+        return markdown_html(item.body)
 
     def item_pubdate(self, item: ProgressUpdate):
         return item.published_at
@@ -63,15 +73,9 @@ class UpdatesFeed(Feed):
         return item.updated_at
 
 
-class ChangesFeed(Feed):
-    feed_type = Atom1Feed
-
-    def get_object(self, request, programme: str, project: str | None = None):
-        return owner(programme, project)
-
-    def title(self, obj) -> str:
-        programme, project = obj
-        return _("What changed: %(name)s") % {"name": (project or programme).name}
+class ChangesFeed(OwnedFeed):
+    def title_format(self) -> str:
+        return _("What changed: %(name)s")
 
     def link(self, obj) -> str:
         programme, _project = obj
