@@ -31,7 +31,8 @@ def western_marks(text: str) -> list[str]:
 @pytest.mark.django_db
 def test_chinese_pages_use_chinese_punctuation(client, yizhuang, demo, today):
     found = {}
-    for url in site_urls("zh-hans") + ["/zh-hans/methodology/", "/zh-hans/no-such-page/"]:
+    others = ["/zh-hans/methodology/", "/zh-hans/no-such-page/", "/zh-hans/search/?q=Demo"]
+    for url in site_urls("zh-hans") + [*others, "/zh-hans/search/?q=Beijing"]:
         marks = western_marks(html.unescape(page_text(client.get(url))))
         if marks:
             found[url] = marks
