@@ -1,61 +1,16 @@
 """Email each editor and manager a digest of what waits for them; safe to run daily.
 
-Run it from cron every morning: a person gets at most one digest a day, however
-often it runs, and none when nothing waits for them.
+Run it from cron every morning (tracker.editorial.reminders says what it sends).
 """
 
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.core.management.base import BaseCommand
-from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.translation import ngettext
 
-from tracker.editorial.notifications import language_of
-from tracker.editorial.workload import workload
-from tracker.models import Project, ReminderLog
+from tracker.editorial.reminders import send_reminders
 
 
 class Command(BaseCommand):
     help = "Email editors and managers a daily digest of overdue, stale and waiting work."
 
     def handle(self, *args, **options) -> None:
-        today = timezone.localdate()
-        people = (
-            get_user_model()
-            .objects.filter(is_active=True)
-            .exclude(email="")
-            .filter(pk__in=Project.editors.through.objects.values("user"))  # type: ignore[attr-defined]
-            .union(
-                get_user_model()
-                .objects.filter(is_active=True, managed_programmes__isnull=False)
-                .exclude(email="")
-            )
-        )
-        sent = 0
-        for user in people:
-            if ReminderLog.objects.filter(user=user, sent_on=today).exists():
-                continue
-            work = workload(user, today)
-            if not work.count:
-                continue
-            try:
-                with transaction.atomic():
-                    # The log row is the lock: a second run the same day stops here.
-                    ReminderLog.objects.create(user=user, sent_on=today, items=work.count)
-                    with translation.override(language_of(user)):
-                        body = render_to_string(
-                            "tracker/email/reminder.txt",
-                            {"user": user, "today": today, **vars(work)},
-                        )
-                        subject = ngettext(
-                            "%(count)s item is waiting for you in the tracker",
-                            "%(count)s items are waiting for you in the tracker",
-                            work.count,
-                        ) % {"count": work.count}
-                    send_mail(subject, body, None, [user.email])
-            except IntegrityError:
-                continue
-            sent += 1
+        sent, today = send_reminders()
         self.stdout.write(f"Sent {sent} digest(s) for {today}.")
