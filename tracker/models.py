@@ -279,6 +279,15 @@ class Programme(DemoFlagged, Timestamped):
         blank=True,
         help_text=_("They review and publish updates, and may revise targets."),
     )
+    progress_reported_here = models.BooleanField(
+        _("progress is reported here"),
+        default=True,
+        help_text=_(
+            "On when the programme's own staff record its progress here: a milestone past "
+            "its date and not completed is overdue. Off for a programme compiled from public "
+            "sources: such a milestone reads “not reported”, since no report is not a failure."
+        ),
+    )
     requires_second_approval = models.BooleanField(
         _("changes need a second manager"),
         default=False,
@@ -868,8 +877,9 @@ class MilestoneQuerySet(PublishedQuerySet):
 
     @classmethod
     def overdue_q(cls, today: dt.date) -> Q:
-        """Open and planned before today (see `Milestone.overdue_on`)."""
-        return cls.open_q() & Q(planned_on__lt=today)
+        """Open and planned before today, in a programme whose progress is reported
+        here (see `Milestone.overdue_on`)."""
+        return cls.open_q() & Q(planned_on__lt=today, programme__progress_reported_here=True)
 
     @classmethod
     def due_soon_q(cls, today: dt.date, within: dt.timedelta) -> Q:
@@ -994,7 +1004,21 @@ class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
             completed_on=self.completed_on,
             status=self.status,
             today=today,
+            reported_here=self.programme.progress_reported_here,
         )
+
+    def not_reported_on(self, today: dt.date) -> bool:
+        return not self.withdrawn_on and progress.milestone_not_reported(
+            planned_on=self.planned_on,
+            completed_on=self.completed_on,
+            status=self.status,
+            today=today,
+            reported_here=self.programme.progress_reported_here,
+        )
+
+    @property
+    def is_not_reported(self) -> bool:
+        return self.not_reported_on(timezone.localdate())
 
     @property
     def is_overdue(self) -> bool:
@@ -1015,6 +1039,7 @@ class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
             forecast_on=self.forecast_on,
             completed_on=self.completed_on,
             today=today or timezone.localdate(),
+            reported_here=self.programme.progress_reported_here,
         )
 
     @property

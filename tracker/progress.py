@@ -219,7 +219,32 @@ def assess_range(
 
 
 def milestone_overdue(
-    *, planned_on: dt.date, completed_on: dt.date | None, status: str, today: dt.date
+    *,
+    planned_on: dt.date,
+    completed_on: dt.date | None,
+    status: str,
+    today: dt.date,
+    reported_here: bool = True,
+) -> bool:
+    """Past its date and not done, where the programme's staff report progress here."""
+    return reported_here and _past_and_open(planned_on, completed_on, status, today)
+
+
+def milestone_not_reported(
+    *,
+    planned_on: dt.date,
+    completed_on: dt.date | None,
+    status: str,
+    today: dt.date,
+    reported_here: bool = True,
+) -> bool:
+    """Past its date with no report of completion, in a programme compiled from public
+    sources: a gap in the record, not a failure (as a target's NOT_REPORTED)."""
+    return not reported_here and _past_and_open(planned_on, completed_on, status, today)
+
+
+def _past_and_open(
+    planned_on: dt.date, completed_on: dt.date | None, status: str, today: dt.date
 ) -> bool:
     done = status in ("completed", "cancelled") or completed_on is not None
     return not done and planned_on < today
@@ -232,16 +257,19 @@ def slippage_days(
     forecast_on: dt.date | None,
     completed_on: dt.date | None,
     today: dt.date,
+    reported_here: bool = True,
 ) -> int:
     """Days between the first planned date and the latest known date: the completion
     date if done, else the forecast if given, else the planned date. Never negative.
+    Where nobody reports progress here, a date passing says nothing: no slip is counted
+    for it.
 
     Counting from the first planned date, not the current one, means a deadline moved
     later still counts as slipped."""
     if completed_on is not None:
         return max(0, (completed_on - first_planned_on).days)
     latest = forecast_on or planned_on
-    if planned_on < today:
+    if planned_on < today and reported_here:
         # Open and overdue: it slips a day with every day that passes.
         latest = max(latest, today)
     return max(0, (latest - first_planned_on).days)

@@ -301,6 +301,11 @@ def overdue_badge(milestone: Milestone, today: dt.date, *, with_status: bool = T
     """A milestone's status in the tone of its progress: overdue in the red of a
     failure, completed in the green of an achievement, the rest neutral."""
     label = str(milestone.get_status_display())
+    if milestone.not_reported_on(today):
+        reported = progress.Status.NOT_REPORTED
+        return Badge(
+            "status", reported, f"{label} · {reported.label}" if with_status else reported.label
+        )
     if milestone.overdue_on(today):
         return Badge(
             "status",

@@ -212,6 +212,8 @@ def _load_file(name: str, loading: Loading) -> list[Programme]:
         # the rest (its provenance too) to that file.
         values = _values(fields, refs, "" if record.get("extends") else provenance, Programme)
         slug = values.pop("slug")
+        # Compiled from public sources: nobody reports its progress here.
+        values["progress_reported_here"] = False
         if record.get("extends") and slug not in loading.programmes:
             raise ValueError(f"{name}.toml extends {slug}, which no required file loads")
         programme = save(Programme, {"slug": slug}, values, many=many(record, "sources", "sectors"))
