@@ -363,7 +363,7 @@ def targets_clauses(items: list[TargetAssessment]) -> list[VerdictPart]:
     """A few targets each by its name; more counted by status ("On track: 3 of 5
     targets")."""
     if not items:
-        return [VerdictPart(_("No public target found"), WARNING)]
+        return [VerdictPart(_("No public target found."), WARNING)]
     if len(items) <= NAMED_TARGETS:
         return [target_clause(item) for item in items]
     total = len(items)
