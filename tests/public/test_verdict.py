@@ -111,3 +111,8 @@ def test_verdict_pages_keep_a_bounded_query_count(client, yizhuang, demo, today)
 def test_status_summary_is_valid_html(client, yizhuang, demo, today, tmp_path):
     urls = ["/en/status/", "/zh-hans/status/", "/en/", "/en/programmes/demo-hub/?rating=amber"]
     assert vnu_errors({url: client.get(url) for url in urls}, tmp_path) == []
+
+
+@pytest.mark.django_db
+def test_the_sitemap_lists_the_status_summary(client, demo):
+    assert "/en/status/</loc>" in client.get("/sitemap.xml").content.decode()
