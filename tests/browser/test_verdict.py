@@ -48,10 +48,18 @@ def test_the_verdict_is_in_the_first_screen_and_nothing_scrolls_sideways(chromiu
     assert not sideways
 
 
-def test_the_status_summary_passes_axe(page, site, axe):
+def test_the_status_summary_passes_axe_and_fits_a_phone(page, chromium, site, axe, tmp_path):
     for lang in ("en", "zh-hans"):
         page.goto(f"{site}/{lang}/status/")
         assert page.locator("h1").inner_text()
         assert axe(page) == []
         page.goto(f"{site}/{lang}/programmes/demo-hub/?rating=amber&sector=banking")
         assert axe(page) == []
+    for phone in browser_page(chromium, viewport={"width": 390, "height": 844}):
+        for lang in ("en", "zh-hans"):
+            phone.goto(f"{site}/{lang}/status/")
+            width = phone.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert width[0] <= width[1], width
+            phone.screenshot(path=str(tmp_path / f"status-{lang}.png"), full_page=True)
