@@ -384,7 +384,7 @@ def test_etown_programmes_link_to_each_other_and_to_their_groups(client, real):
     listing = page(client, reverse("tracker:programme-list"))
     assert f'href="{group_url("beijing-etown-plans")}"' in listing
     assert listing.count("No public target found.") == 10
-    assert "Share of Beijing's above-scale industrial output: 25%" in listing
+    assert "Share of Beijing's above-scale industrial output: pledged 25%" in listing
 
 
 @pytest.mark.django_db

@@ -285,6 +285,7 @@ def days_late(*, planned_on: dt.date, completed_on: dt.date | None) -> int | Non
 # Project rating
 
 GREEN, AMBER, RED = "green", "amber", "red"
+RATINGS = (GREEN, AMBER, RED)
 # Only what a published figure shows can make a project red.
 RED_STATUSES = frozenset({Status.MISSED, Status.OFF_TRACK, Status.MOVING_AWAY})
 AMBER_STATUSES = frozenset({Status.NEEDS_ACCELERATION, Status.STALE, Status.NOT_REPORTED})

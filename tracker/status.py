@@ -27,10 +27,10 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from tracker import progress
-from tracker.formatting import format_target_value
+from tracker.formatting import format_target_value, punctuation
 from tracker.models import Milestone, Programme, Project, Rating, Target
 
 # Targets
@@ -314,3 +314,172 @@ def overdue_badge(milestone: Milestone, today: dt.date, *, with_status: bool = T
         )
     value = progress.Status.ACHIEVED if milestone.status == Milestone.Status.COMPLETED else ""
     return Badge("status", value or progress.Status.NO_DATA, label)
+
+
+# The verdict: one line at the top of a page, read before anything else
+
+
+@dataclass(frozen=True)
+class VerdictPart:
+    """One clause of a verdict ("2 of 5 targets on track"), in the tone of its news."""
+
+    text: str
+    tone: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a reader must know first: the targets' statuses counted, the projects
+    identified against those planned, the milestones overdue. A target without a
+    published figure reads as not reported, never as a zero."""
+
+    parts: tuple[VerdictPart, ...]
+
+    @property
+    def text(self) -> str:
+        return " · ".join(part.text for part in self.parts)
+
+    @property
+    def tone(self) -> str:
+        """The worst tone of its parts: bad, then warning, then good."""
+        tones = {part.tone for part in self.parts}
+        return next((each for each in (BAD, WARNING, GOOD) if each in tones), NEUTRAL)
+
+
+NAMED_TARGETS = 2  # more are counted by status
+
+
+def target_clause(item: TargetAssessment) -> VerdictPart:
+    """A single target named by its title: "Market value of the AI application base:
+    not reported", or its status and the share reached."""
+    final = item.final
+    if final.actual is None:
+        label = (
+            _("not reported") if final.status == progress.Status.NOT_REPORTED else _("no data yet")
+        )
+        return VerdictPart(f"{item.target.title}{punctuation(':')}{label}", WARNING)
+    return VerdictPart(
+        f"{item.target.title}{punctuation(':')}{target_badge_text(item)}",
+        tone(final.status),
+    )
+
+
+def targets_clauses(items: list[TargetAssessment]) -> list[VerdictPart]:
+    """A few targets each by its name; more counted by status ("On track: 3 of 5
+    targets")."""
+    if not items:
+        return [VerdictPart(_("No public target found."), WARNING)]
+    if len(items) <= NAMED_TARGETS:
+        return [target_clause(item) for item in items]
+    total = len(items)
+    return [
+        VerdictPart(
+            each.label
+            + punctuation(":")
+            + ngettext("%(count)d of %(total)d target", "%(count)d of %(total)d targets", total)
+            % {"count": count, "total": total},
+            tone(each),
+        )
+        for each, count in counts(items)
+    ]
+
+
+def projects_clause(identified: int, planned: int | None) -> VerdictPart | None:
+    """The projects publicly identified, against those planned where a number was
+    pledged ("0 of 10 projects identified")."""
+    if planned:
+        text = ngettext(
+            "%(identified)d of %(planned)d project identified",
+            "%(identified)d of %(planned)d projects identified",
+            planned,
+        ) % {"identified": identified, "planned": planned}
+        return VerdictPart(text, GOOD if identified >= planned else WARNING)
+    if identified:
+        text = ngettext(
+            "%(identified)d project identified", "%(identified)d projects identified", identified
+        ) % {"identified": identified}
+        return VerdictPart(text, NEUTRAL)
+    return None
+
+
+def milestones_clause(overdue: int) -> VerdictPart | None:
+    if not overdue:
+        return None
+    text = ngettext("%(count)d milestone overdue", "%(count)d milestones overdue", overdue) % {
+        "count": overdue
+    }
+    return VerdictPart(text, BAD)
+
+
+def programme_verdict(programme: Programme, today: dt.date, overdue_milestones: int) -> Verdict:
+    """A programme's verdict (after `with_status()`): its pledged targets, its projects
+    identified against those planned, its milestones overdue."""
+    identified = sum(
+        1
+        for project in status_projects(programme)
+        if project.lifecycle_status != Project.Lifecycle.CANCELLED
+    )
+    parts = [
+        *targets_clauses(headline(programme, today)),
+        projects_clause(identified, programme.planned_project_count),
+        milestones_clause(overdue_milestones),
+    ]
+    return Verdict(tuple(part for part in parts if part is not None))
+
+
+def project_verdict(project: Project, today: dt.date) -> Verdict:
+    """A project's verdict (after `Project.objects.with_status(today)`): its computed
+    rating, its targets, its milestones overdue."""
+    rating = project_rating(project, today)
+    items = project_targets(project, today)
+    parts: list[VerdictPart | None] = [VerdictPart(rating_text(rating), tone(rating))]
+    if items:
+        parts += targets_clauses(items)
+    if getattr(project, "milestones_counted_on", None) == today:
+        overdue = project.overdue_milestones
+    else:
+        overdue = sum(1 for m in project.milestones.all() if m.is_open and m.overdue_on(today))
+    parts.append(milestones_clause(overdue))
+    return Verdict(tuple(part for part in parts if part is not None))
+
+
+def target_verdict(item: TargetAssessment) -> Verdict:
+    """A target's verdict: its status and the share reached, or that no figure was
+    published."""
+    final = item.final
+    if final.actual is None:
+        return Verdict((VerdictPart(final.status.label, WARNING),))
+    return Verdict((VerdictPart(target_badge_text(item), tone(final.status)),))
+
+
+# The status summary: counts by status and by rating
+
+
+RATINGS = (*progress.RATINGS, "")
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the status summary: a programme, or a sector or a lead organisation
+    within a programme, with how many of its targets or projects are in each column."""
+
+    programme: Programme
+    name: str
+    counted: dict[str, int]
+    query: dict[str, str]  # what the programme page filters on for this row
+
+    @property
+    def total(self) -> int:
+        return sum(self.counted.values())
+
+
+def status_counts(items: Iterable[TargetAssessment]) -> dict[str, int]:
+    """Every status, in the rules' order, with how many of the targets are in it."""
+    counted = Counter(item.final.status.value for item in items)
+    return {each.value: counted[each.value] for each in progress.Status}
+
+
+def rating_counts(projects: Iterable[Project], today: dt.date) -> dict[str, int]:
+    """How many of the projects are computed green, amber, red or unknown ("")."""
+    counted = Counter(project_rating(project, today) for project in projects)
+    return {each: counted[each] for each in RATINGS}

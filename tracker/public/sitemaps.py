@@ -49,7 +49,7 @@ class PagesSitemap(Sitemap):
     i18n = True
 
     def items(self):
-        return ["tracker:programme-list", "tracker:methodology"]
+        return ["tracker:programme-list", "tracker:methodology", "tracker:status-summary"]
 
     def location(self, item):
         return reverse(item)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("programmes/", views.ProgrammeListView.as_view(), name="programme-list"),
     path("methodology/", views.methodology, name="methodology"),
+    path("status/", views.status_summary, name="status-summary"),
     path("search/", views.search_page, name="search"),
     path("groups/<slug:group>/", views.GroupDetailView.as_view(), name="group-detail"),
     path(

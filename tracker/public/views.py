@@ -5,7 +5,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, Max, Prefetch, Value
+from django.db.models import CharField, Count, Max, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,7 @@ from tracker.models import (
     Measurement,
     Milestone,
     MilestoneQuerySet,
+    Organisation,
     Programme,
     ProgrammeGroup,
     ProgressUpdate,
@@ -153,23 +155,31 @@ class ProgrammeListView(ListView):
     def get_queryset(self):
         return (
             Programme.objects.published()
-            .with_project_count()
-            .prefetch_related(
-                Prefetch(
-                    "targets",
-                    queryset=Target.objects.published()
-                    .filter(project__isnull=True)
-                    .order_by("due_on", "pk"),
-                    to_attr="headline_targets",
-                )
-            )
+            .with_status()
+            .annotate(overdue_count=overdue_milestones(timezone.localdate()))
             .order_by("is_demo", "name")
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        for programme in context["programmes"]:
+            programme.verdict = status.programme_verdict(programme, today, programme.overdue_count)
         context["groups"] = ProgrammeGroup.objects.published().order_by("name", "pk")
         return context
+
+
+def overdue_milestones(today: dt.date) -> Coalesce:
+    """How many of a programme's milestones are overdue, as an annotation (one
+    subquery, whatever the number of programmes)."""
+    per_programme = (
+        Milestone.objects.published()
+        .overdue(today)
+        .filter(programme=OuterRef("pk"))
+        .order_by()
+        .values("programme")
+    )
+    return Coalesce(Subquery(per_programme.annotate(n=Count("pk")).values("n")), 0)
 
 
 class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
@@ -204,7 +214,8 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         programme, today = self.object, timezone.localdate()
         projects = programme.status_projects
         headline = status.headline(programme, today)
-        table = ProjectTable(projects, order_by="name")
+        filtered = Filtered.read(self.request, programme)
+        table = ProjectTable(filtered.projects(projects, today), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         updates = list(ProgressUpdate.objects.published().filter(programme=programme)[:5])
         # Only the milestones shown are read; the rest are counted by the database.
@@ -221,7 +232,9 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         stamps += [counts["latest"]] if counts["latest"] else []
         context.update(
             {
-                "headline": headline,
+                "verdict": status.programme_verdict(programme, today, counts["overdue"]),
+                "headline": filtered.targets(headline),
+                "filtered": filtered,
                 "charts": {item.target.pk: target_chart(item, today) for item in headline},
                 "project_count": len(projects),
                 "projects_table": table,
@@ -252,6 +265,63 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         for milestone in shown:
             milestone.programme = programme
         return shown
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """What the status summary's links ask the programme page to show: its targets in
+    one status (?status=), its projects with one computed rating (?rating=, "unknown"
+    for none), of one sector (?sector=) or led by one organisation (?lead=)."""
+
+    target_status: str = ""
+    rating: str | None = None
+    sector: str = ""
+    lead_projects: frozenset[int] | None = None
+    described: tuple[str, ...] = ()
+
+    @property
+    def status_described(self) -> tuple[str, ...]:
+        return (progress.Status(self.target_status).label,) if self.target_status else ()
+
+    @classmethod
+    def read(cls, request: HttpRequest, programme: Programme) -> "Filtered":
+        chosen = request.GET
+        described = []
+        shown_status = chosen.get("status", "")
+        if shown_status not in progress.Status:
+            shown_status = ""
+        rating = chosen.get("rating")
+        if rating in (*progress.RATINGS, "unknown"):
+            rating = "" if rating == "unknown" else rating
+            described.append(status.rating_text(rating))
+        else:
+            rating = None
+        sector = chosen.get("sector", "")
+        if sector:
+            found = Sector.objects.filter(slug=sector).first()
+            described.append(found.name if found else sector)
+        lead, lead_projects = chosen.get("lead", ""), None
+        if lead.isdigit():
+            # One query: the projects the organisation leads here, with its name.
+            led = Project.lead_organisations.through.objects.filter(
+                organisation_id=lead, project__programme=programme
+            ).values_list("project_id", "organisation__name")
+            lead_projects = frozenset(project for project, _name in led)
+            described.append(next((name for _project, name in led), lead))
+        return cls(shown_status, rating, sector, lead_projects, tuple(described))
+
+    def targets(self, items: list[status.TargetAssessment]) -> list[status.TargetAssessment]:
+        wanted = self.target_status
+        return [item for item in items if not wanted or item.final.status == wanted]
+
+    def projects(self, projects: list[Project], today: dt.date) -> list[Project]:
+        return [
+            project
+            for project in projects
+            if (self.rating is None or status.project_rating(project, today) == self.rating)
+            and (not self.sector or (project.sector and project.sector.slug == self.sector))
+            and (self.lead_projects is None or project.pk in self.lead_projects)
+        ]
 
 
 @dataclass(frozen=True)
@@ -330,6 +400,7 @@ class ProjectDetailView(DetailView):
             {
                 "programme": project.programme,
                 "computed_rating": rating,
+                "verdict": status.project_verdict(project, today),
                 "assessed": assessed,
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
@@ -380,6 +451,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
             {
                 "programme": target.programme,
                 "item": item,
+                "verdict": status.target_verdict(item),
                 "chart": target_chart(item, today, original if revised else None),
                 "original": original if revised else None,
                 # A roll-up's totals up to today: none later, none invented before.
@@ -578,6 +650,91 @@ def changes(request: HttpRequest, programme: str) -> HttpResponse:
         return exported
     page = Paginator(changes, 50).get_page(request.GET.get("page"))
     return render(request, "tracker/change_list.html", {"programme": shown, "page_obj": page})
+
+
+def status_summary(request: HttpRequest) -> HttpResponse:
+    """How many targets are in each status and how many projects have each rating,
+    per programme, per sector and per lead organisation within a programme; each count
+    links to the programme page filtered to what it counts."""
+    today = timezone.localdate()
+    programmes = list(
+        Programme.objects.published()
+        .with_status()
+        .prefetch_related(
+            Prefetch(
+                "status_projects__lead_organisations",
+                queryset=Organisation.objects.order_by("name", "pk"),
+            )
+        )
+        .order_by("is_demo", "name", "pk")
+    )
+    targets, projects, sectors, leads = [], [], [], []
+    for programme in programmes:
+        own = status.status_projects(programme)
+        targets.append(
+            status.SummaryRow(
+                programme,
+                programme.name,
+                status.status_counts(status.headline(programme, today)),
+                {},
+            )
+        )
+        projects.append(
+            status.SummaryRow(programme, programme.name, status.rating_counts(own, today), {})
+        )
+        by_sector: dict[Sector, list[Project]] = {}
+        by_lead: dict[Organisation, list[Project]] = {}
+        for project in own:
+            if project.sector:
+                by_sector.setdefault(project.sector, []).append(project)
+            for organisation in project.lead_organisations.all():
+                by_lead.setdefault(organisation, []).append(project)
+        sectors += [
+            status.SummaryRow(
+                programme, sector.name, status.rating_counts(group, today), {"sector": sector.slug}
+            )
+            for sector, group in sorted(by_sector.items(), key=lambda pair: pair[0].name)
+        ]
+        leads += [
+            status.SummaryRow(
+                programme,
+                organisation.name,
+                status.rating_counts(group, today),
+                {"lead": str(organisation.pk)},
+            )
+            for organisation, group in sorted(by_lead.items(), key=lambda pair: pair[0].name)
+        ]
+    return render(
+        request,
+        "tracker/status_summary.html",
+        {
+            "statuses": list(progress.Status),
+            "ratings": [status.rating_text(rating) for rating in status.RATINGS],
+            "targets": summary_cells(targets, "status", "targets-heading"),
+            "projects": summary_cells(projects, "rating", "projects-heading"),
+            "sectors": summary_cells(sectors, "rating", "projects-heading"),
+            "leads": summary_cells(leads, "rating", "projects-heading"),
+        },
+    )
+
+
+def summary_cells(rows: list[status.SummaryRow], key: str, anchor: str) -> list[dict]:
+    """Each row with its counts, each linked to the programme page filtered to what it
+    counts (a count of none is not linked: there is nothing to show)."""
+    return [
+        {
+            "row": row,
+            "cells": [
+                (
+                    count,
+                    f"{row.programme.get_absolute_url()}?"
+                    f"{urlencode({**row.query, key: value or 'unknown'})}#{anchor}",
+                )
+                for value, count in row.counted.items()
+            ],
+        }
+        for row in rows
+    ]
 
 
 def methodology(request: HttpRequest) -> HttpResponse:
