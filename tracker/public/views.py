@@ -334,6 +334,7 @@ class ProjectDetailView(DetailView):
             {
                 "programme": project.programme,
                 "computed_rating": rating,
+                "milestone_progress": status.milestone_progress(project),
                 "assessed": assessed,
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
