@@ -92,7 +92,7 @@ def test_one_measurement_after_the_due_date_with_a_baseline_stays_inside(client,
     factories.MeasurementFactory(target=target, as_of=dt.date(2026, 9, 1))
     svg = chart_svg(client, target)
     assert not outside_view_box(svg)
-    assert date_labels(svg) == ["2025", "2026"]
+    assert date_labels(svg) == ["2024", "2025", "2026"]
 
 
 @pytest.mark.django_db

@@ -28,6 +28,8 @@ WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 104, 24, 32, 36
 # At most this many year labels on the date axis.
 MAX_YEAR_TICKS = 8
+# The share of the date span left empty at either end of the date axis.
+MARGIN = 0.03
 
 
 @dataclass
@@ -134,10 +136,13 @@ def target_chart(
     low, high = min(values + [Decimal(0)]), max(values)
     if high == low:
         high = low + 1
-    span_days = (last_date - first_date).days
+    # A margin either side keeps a dot or the due date mark off the axis.
+    margin = dt.timedelta(days=max(round((last_date - first_date).days * MARGIN), 1))
+    axis_start = first_date - margin
+    span_days = (last_date + margin - axis_start).days
 
     def x(on: dt.date) -> float:
-        return round(LEFT + (WIDTH - LEFT - RIGHT) * (on - first_date).days / span_days, 1)
+        return round(LEFT + (WIDTH - LEFT - RIGHT) * (on - axis_start).days / span_days, 1)
 
     def y(value: Decimal) -> float:
         share = float((value - low) / (high - low))
@@ -177,10 +182,11 @@ def date_ticks(
     x: Callable[[dt.date], float],
     format_date: Callable[[dt.date], str],
 ) -> list[Tick]:
-    """Labels for the date axis: each new year, or, when the chart spans less than two
-    new years, its first and last dates."""
+    """Labels for the date axis: each new year from `first` to `last`, or, when they
+    span less than two new years, those two dates."""
     below = HEIGHT - BOTTOM + 18
-    years = [dt.date(year, 1, 1) for year in range(first.year + 1, last.year + 1)]
+    years = [dt.date(year, 1, 1) for year in range(first.year, last.year + 1)]
+    years = [on for on in years if first <= on <= last]
     if len(years) >= 2:
         step = -(-len(years) // MAX_YEAR_TICKS)
         return [Tick(x(on), below, str(on.year)) for on in years[::step]]
