@@ -95,6 +95,24 @@ def format_target_value(value: Decimal, target: HasUnit, language: str | None = 
     return f"{text} {target.unit}".strip() if target.unit else text
 
 
+def unit_label(target: HasUnit, language: str | None = None) -> str:
+    """What a target's values are counted in, to name a chart's axis: the currency's
+    name for money (Chinese Yuan, 人民币), "%" for a percentage, else its unit."""
+    if target.kind == "money":
+        return get_currency_name(target.currency, locale=babel_locale(language))
+    if target.kind == "percent" and not target.unit:
+        return "%"
+    return target.unit
+
+
+def format_axis_value(value: Decimal, target: HasUnit, language: str | None = None) -> str:
+    """A value on a chart's axis, short: money with its currency (CN¥50 billion), else
+    the number alone (the axis is labelled with the unit)."""
+    if target.kind == "money":
+        return format_money(value, target.currency, language)
+    return format_compact(value, language)
+
+
 # One converter a thread, reset between texts: building one costs more than converting.
 converters = threading.local()
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -401,17 +401,24 @@ class ProjectQuerySet(PublishedQuerySet):
         points, and how many of its milestones are open and how many of those overdue."""
         today = today or timezone.localdate()
 
-        def counted(milestones: MilestoneQuerySet) -> Coalesce:
-            per_project = milestones.filter(project=OuterRef("pk")).order_by().values("project")
-            return Coalesce(Subquery(per_project.annotate(n=Count("pk")).values("n")), 0)
+        def per_project(milestones: MilestoneQuerySet, total: Count | Sum) -> Coalesce:
+            rows = milestones.filter(project=OuterRef("pk")).order_by().values("project")
+            return Coalesce(Subquery(rows.annotate(n=total).values("n")), 0)
 
+        counted = Milestone.objects.counted()
         return (
             self.select_related("programme", "sector")
             .prefetch_related(Prefetch("targets", queryset=Target.objects.with_points()))
             .annotate(
-                open_milestones=counted(Milestone.objects.open()),
-                overdue_milestones=counted(Milestone.objects.overdue(today)),
+                open_milestones=per_project(Milestone.objects.open(), Count("pk")),
+                overdue_milestones=per_project(Milestone.objects.overdue(today), Count("pk")),
                 milestones_counted_on=Value(today, output_field=models.DateField()),
+                # Milestone progress (progress.milestone_percent): weights done, counted.
+                milestone_weight_done=per_project(
+                    counted.filter(status=Milestone.Status.COMPLETED), Sum("weight")
+                ),
+                milestone_weight_counted=per_project(counted, Sum("weight")),
+                milestone_count=per_project(Milestone.objects.all(), Count("pk")),
             )
         )
 
@@ -475,6 +482,9 @@ class Project(DemoFlagged, Timestamped):
     open_milestones: int
     overdue_milestones: int
     milestones_counted_on: dt.date
+    milestone_weight_done: int
+    milestone_weight_counted: int
+    milestone_count: int
 
     class Meta:
         verbose_name = _("project")
@@ -888,6 +898,13 @@ class MilestoneQuerySet(PublishedQuerySet):
 
     def open(self) -> MilestoneQuerySet:
         return self.filter(self.open_q())
+
+    def counted(self) -> MilestoneQuerySet:
+        """The milestones a project's progress counts: not withdrawn, not cancelled
+        (see `progress.milestone_weights`)."""
+        return self.filter(withdrawn_on__isnull=True).exclude(
+            status__in=progress.UNCOUNTED_MILESTONE_STATUSES
+        )
 
     def overdue(self, today: dt.date) -> MilestoneQuerySet:
         return self.filter(self.overdue_q(today))

@@ -282,6 +282,36 @@ def days_late(*, planned_on: dt.date, completed_on: dt.date | None) -> int | Non
     return (completed_on - planned_on).days
 
 
+# Milestone progress
+
+# Milestones left out of a project's share: cancelled ones cannot be completed, so they
+# count neither as done nor as work left (they stay on the timeline, marked cancelled).
+# Withdrawn ones are left out too: they are no longer part of the public record's plan.
+UNCOUNTED_MILESTONE_STATUSES = frozenset({"cancelled"})
+
+
+def milestone_weights(milestones: Iterable[tuple[int, str, bool]]) -> tuple[int, int]:
+    """The weight completed and the weight counted, from (weight, status, withdrawn) for
+    each of a project's milestones; cancelled and withdrawn ones are not counted."""
+    done = counted = 0
+    for weight, status, withdrawn in milestones:
+        if withdrawn or status in UNCOUNTED_MILESTONE_STATUSES:
+            continue
+        counted += weight
+        if status == "completed":
+            done += weight
+    return done, counted
+
+
+def milestone_percent(done_weight: int, counted_weight: int) -> int | None:
+    """A project's milestone progress: the weighted share of its counted milestones that
+    are completed, in whole per cent rounded down (so 100 only when all are done), or
+    None when there is no milestone to count (never a misleading 0)."""
+    if counted_weight <= 0:
+        return None
+    return min(done_weight, counted_weight) * 100 // counted_weight
+
+
 # Project rating
 
 GREEN, AMBER, RED = "green", "amber", "red"

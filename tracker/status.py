@@ -201,6 +201,38 @@ def project_rating(project: Project, today: dt.date) -> str:
     return progress.project_rating(assessments, overdue, open_count)
 
 
+@dataclass(frozen=True)
+class MilestoneProgress:
+    """A project's milestone progress: whole per cent by `progress.milestone_percent`
+    (None when there is no milestone to count) and whether it has any milestone."""
+
+    percent: int | None
+    recorded: bool
+
+    @property
+    def text(self) -> str:
+        if self.percent is not None:
+            return _("%(percent)s%% of milestones done by weight") % {"percent": self.percent}
+        if self.recorded:
+            return _("No milestones counted because all were cancelled or withdrawn")
+        return _("No milestones yet")
+
+
+def milestone_progress(project: Project) -> MilestoneProgress:
+    """From what `Project.objects.with_status()` annotated, or else the project's
+    milestones."""
+    if getattr(project, "milestones_counted_on", None) is not None:
+        done, counted = project.milestone_weight_done, project.milestone_weight_counted
+        recorded = project.milestone_count > 0
+    else:
+        milestones = list(project.milestones.all())
+        done, counted = progress.milestone_weights(
+            (m.weight, m.status, m.withdrawn_on is not None) for m in milestones
+        )
+        recorded = bool(milestones)
+    return MilestoneProgress(progress.milestone_percent(done, counted), recorded)
+
+
 # What the pages, the badges and the admin show
 
 

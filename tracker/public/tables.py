@@ -24,12 +24,21 @@ class ProjectTable(tables.Table):
     sector = tables.Column(verbose_name=_("Sector"), order_by=("sector__name",))
     lifecycle_status = tables.Column(verbose_name=_("Lifecycle status"))
     computed = tables.Column(verbose_name=_("Computed rating"), empty_values=(), orderable=False)
+    milestones = tables.Column(verbose_name=_("Milestones done"), empty_values=(), orderable=False)
     declared_rating = tables.Column(verbose_name=_("Declared rating"))
     due_on = tables.DateColumn(verbose_name=_("Due"), short=False)
 
     class Meta:
         model = Project
-        fields = ("name", "sector", "lifecycle_status", "computed", "declared_rating", "due_on")
+        fields = (
+            "name",
+            "sector",
+            "lifecycle_status",
+            "computed",
+            "milestones",
+            "declared_rating",
+            "due_on",
+        )
         template_name = TEMPLATE
         empty_text = _("No project of this programme has been publicly identified yet.")
         attrs = {"class": "data"}
@@ -39,6 +48,12 @@ class ProjectTable(tables.Table):
         if not rating:
             return str(_("Unknown"))
         return badge(status.rating_badge(rating))
+
+    def render_milestones(self, record: Project) -> str:
+        done = status.milestone_progress(record)
+        if done.percent is None:
+            return done.text
+        return render_to_string("tracker/_milestone_progress.html", {"progress": done})
 
     def render_declared_rating(self, record: Project) -> str:
         return badge(

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
@@ -20,7 +21,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from tracker import progress, revisions, status
-from tracker.formatting import format_compact
+from tracker.formatting import format_axis_value, unit_label
 from tracker.models import (
     Measurement,
     Milestone,
@@ -143,7 +144,10 @@ def target_chart(item: status.TargetAssessment, today: dt.date, original=None):
         forecast_on=item.final.forecast_on,
         today=today,
         original=original,
-        format_value=format_compact,
+        format_value=lambda value: format_axis_value(value, target),
+        format_date=lambda on: date_format(on, "SHORT_DATE_FORMAT"),
+        y_label=unit_label(target),
+        steps=target.kind == Target.Kind.COUNT,
     )
 
 
@@ -401,6 +405,7 @@ class ProjectDetailView(DetailView):
                 "programme": project.programme,
                 "computed_rating": rating,
                 "verdict": status.project_verdict(project, today),
+                "milestone_progress": status.milestone_progress(project),
                 "assessed": assessed,
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
