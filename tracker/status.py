@@ -309,3 +309,42 @@ def overdue_badge(milestone: Milestone, today: dt.date, *, with_status: bool = T
         )
     value = progress.Status.ACHIEVED if milestone.status == Milestone.Status.COMPLETED else ""
     return Badge("status", value or progress.Status.NO_DATA, label)
+
+
+# What the public record is missing (the open questions page)
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """Something the record lacks, and the record a reader's evidence would go to."""
+
+    question: str
+    record: Target
+
+
+def open_questions(programme: Programme, today: dt.date) -> list[OpenQuestion]:
+    """The headline targets without a published figure (not reported, or no data yet)
+    and the planned projects not yet identified, after `with_status()` and
+    `with_project_count()`."""
+    missing = (progress.Status.NOT_REPORTED, progress.Status.NO_DATA)
+    questions = []
+    for item in headline(programme, today):
+        target = item.target
+        if target.rollup == Target.Rollup.COUNT_PROJECTS:
+            planned = programme.planned_project_count
+            identified = getattr(programme, "project_count", None)
+            if identified is None:
+                identified = len(status_projects(programme))
+            if planned and identified < planned:
+                questions.append(
+                    OpenQuestion(
+                        _("%(identified)s of %(planned)s planned projects identified")
+                        % {"identified": identified, "planned": planned},
+                        target,
+                    )
+                )
+        elif item.final.status in missing:
+            questions.append(
+                OpenQuestion(_("No published figure: %(title)s") % {"title": target.title}, target)
+            )
+    return questions
