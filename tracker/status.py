@@ -316,7 +316,7 @@ def overdue_badge(milestone: Milestone, today: dt.date, *, with_status: bool = T
 
 @dataclass(frozen=True)
 class OpenQuestion:
-    """Something the record lacks, and the record a reader's evidence would go to."""
+    """Something the record lacks about a target, to which a reader's evidence would go."""
 
     question: str
     record: Target
@@ -344,7 +344,5 @@ def open_questions(programme: Programme, today: dt.date) -> list[OpenQuestion]:
                     )
                 )
         elif item.final.status in missing:
-            questions.append(
-                OpenQuestion(_("No published figure: %(title)s") % {"title": target.title}, target)
-            )
+            questions.append(OpenQuestion(_("no published figure"), target))
     return questions

@@ -111,7 +111,7 @@ def _by_address(group: str, request: HttpRequest) -> str:
     return address_hash(request)
 
 
-def about(kind: str, programme: Programme, key: str) -> Target | Milestone | Project:
+def about(kind: str, programme: Programme, key: int | str) -> Target | Milestone | Project:
     """The published record the evidence is about."""
     if kind == "target":
         return get_object_or_404(Target.objects.published(), programme=programme, pk=key)
@@ -123,7 +123,7 @@ def about(kind: str, programme: Programme, key: str) -> Target | Milestone | Pro
 
 
 @never_cache
-def send_evidence(request: HttpRequest, programme: str, kind: str, key: str) -> HttpResponse:
+def send_evidence(request: HttpRequest, programme: str, kind: str, key: int | str) -> HttpResponse:
     """The form (GET), and a submission (POST): stored pending, or refused with a message."""
     programme_obj = get_object_or_404(Programme.objects.published(), slug=programme)
     record = about(kind, programme_obj, key)

@@ -49,13 +49,13 @@ urlpatterns = [
         name="open-questions",
     ),
     path(
-        "programmes/<slug:programme>/targets/<str:key>/evidence/",
+        "programmes/<slug:programme>/targets/<int:key>/evidence/",
         evidence.send_evidence,
         {"kind": "target"},
         name="target-evidence",
     ),
     path(
-        "programmes/<slug:programme>/milestones/<str:key>/evidence/",
+        "programmes/<slug:programme>/milestones/<int:key>/evidence/",
         evidence.send_evidence,
         {"kind": "milestone"},
         name="milestone-evidence",
