@@ -127,3 +127,29 @@ def test_managers_see_only_their_programmes_evidence(market_value):
     assert listing.status_code == 200 and "Market value" not in page_text(listing)
     url = reverse("admin:tracker_evidencesubmission_change", args=[submission.pk])
     assert client.get(url).status_code in (302, 404)
+
+
+def test_evidence_on_a_milestone_or_project_becomes_its_credited_source(demo):
+    from tracker.models import Milestone, Project
+
+    ensure_roles()
+    milestone = Milestone.objects.filter(evidence__isnull=True).order_by("pk").first()
+    project = Project.objects.get(slug="credit-risk-ai")
+    for record, kind, key in (
+        (milestone, "milestones", milestone.pk),
+        (project, "projects", project.slug),
+    ):
+        url = f"/en/programmes/{record.programme.slug}/{kind}/{key}/evidence/"
+        data = {"document_reference": "Notice 12", "quote": "It was done."}
+        assert Client().post(url, data).status_code == 200
+        submission = EvidenceSubmission.objects.latest("created_at")
+        manager = manager_of(record.programme, f"manager-{kind}")
+        decide(
+            as_user(manager),
+            submission,
+            decision="accept",
+            source_title=f"Notice for {kind}",
+            publisher="The district",
+        )
+        text = page_text(Client().get(record.get_absolute_url()))
+        assert f"Notice for {kind}" in text and "Evidence sent by a reader" in text

@@ -161,7 +161,15 @@ class EvidenceSubmissionAdmin(admin.ModelAdmin):
                     kind=data["kind"],
                     reason=data.get("reason") or "",
                 )
-                if result is not None and result.state == result.State.PENDING:
+                if result is None:
+                    messages.warning(
+                        request,
+                        _(
+                            "The record already has its evidence: the source is kept, but "
+                            "not public until a record cites it."
+                        ),
+                    )
+                elif result.state == result.State.PENDING:
                     messages.info(
                         request,
                         _("The figure waits for another manager to publish it (review queue)."),
