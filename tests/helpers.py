@@ -73,6 +73,8 @@ def public_urls(programme: Programme, project: Project | None = None, lang: str 
         "milestone": f"{base}milestones/{milestone.pk}/",
         "sector": f"{base}sectors/{sector.slug}/",
         "what changed": f"{base}changes/",
+        "open questions": f"{base}open-questions/",
+        "send evidence": f"{base}milestones/{milestone.pk}/evidence/",
         "methodology": f"/{lang}/methodology/",
     }
 

@@ -171,6 +171,12 @@ class Source(DemoFlagged, Timestamped):
     quote = models.TextField(
         _("quotation"), blank=True, help_text=_("The passage relied on, in the original language.")
     )
+    sent_by_reader = models.BooleanField(
+        _("sent by a reader"),
+        default=False,
+        editable=False,
+        help_text=_("Accepted from a reader's evidence; the public page credits the reader."),
+    )
 
     provenance = provenance_field()
 
@@ -1343,6 +1349,110 @@ class ProgrammeGroup(DemoFlagged, Timestamped):
 
     def get_absolute_url(self) -> str:
         return reverse("tracker:group-detail", kwargs={"group": self.slug})
+
+
+class EvidenceSubmission(models.Model):
+    """Evidence a reader sent about a target, milestone or project, without an account.
+
+    Never public by itself: a manager of the programme accepts it (as a source, and a
+    figure as a proposed measurement), rejects it with a reason or marks it a duplicate
+    (tracker/editorial/evidence.py)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for a manager")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    programme = models.ForeignKey(
+        Programme,
+        verbose_name=_("programme"),
+        on_delete=models.CASCADE,
+        related_name="evidence_submissions",
+    )
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    url = models.URLField(_("source address"), max_length=500, blank=True)
+    document_reference = models.CharField(_("document reference"), max_length=200, blank=True)
+    quote = models.TextField(_("quotation"), max_length=2000)
+    value = models.DecimalField(_("value"), null=True, blank=True, **VALUE_FIELD)
+    as_of = models.DateField(_("as of"), null=True, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State, default=State.PENDING, db_index=True
+    )
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Sent to the reader."))
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+    address_hash = models.CharField(
+        _("sender address (hashed)"), max_length=64, blank=True, editable=False
+    )
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("resulting source"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="evidence_submissions",
+    )
+    change = models.ForeignKey(
+        "ChangeRequest",
+        verbose_name=_("resulting measurement change"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("evidence from a reader")
+        verbose_name_plural = _("evidence from readers")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(target__isnull=False, milestone__isnull=True, project__isnull=True)
+                    | Q(target__isnull=True, milestone__isnull=False, project__isnull=True)
+                    | Q(target__isnull=True, milestone__isnull=True, project__isnull=False)
+                ),
+                name="evidence_about_one_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} — {self.created_at:%Y-%m-%d}" if self.created_at else self.subject
+
+    @property
+    def subject(self) -> str:
+        return str(self.target or self.milestone or self.project or "")
+
+    @property
+    def record(self) -> Target | Milestone | Project | None:
+        return self.target or self.milestone or self.project
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.

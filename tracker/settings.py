@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "ninja",
+    "django_ratelimit",
     "tracker",
 ]
 
@@ -211,6 +212,19 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# Readers' evidence (tracker/public/evidence.py): submissions per address, counted in the
+# shared cache. django-ratelimit knows django-redis but not Django's own Redis cache,
+# which increments atomically too (INCR), hence W001. Without REDIS_URL (development and
+# the tests, one process) the local-memory cache counts for that process only, which is
+# what E003 warns of; production sets REDIS_URL.
+EVIDENCE_RATE = os.environ.get("EVIDENCE_RATE", "5/h")
+# With the cache down the count is unknown: the form then refuses (as over the limit)
+# rather than take submissions without one.
+RATELIMIT_FAIL_OPEN = False
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
+    [] if REDIS_URL else ["django_ratelimit.E003"]
+)
 
 # With Redis down, one warning per process per this many seconds, not one per request.
 CACHE_ERROR_LOG_SECONDS = int(os.environ.get("CACHE_ERROR_LOG_SECONDS", "60"))

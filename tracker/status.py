@@ -515,3 +515,40 @@ def rating_counts(projects: Iterable[Project], today: dt.date) -> dict[str, int]
     """How many of the projects are computed green, amber, red or unknown ("")."""
     counted = Counter(project_rating(project, today) for project in projects)
     return {each: counted[each] for each in RATINGS}
+
+
+# What the public record is missing (the open questions page)
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """Something the record lacks about a target, to which a reader's evidence would go."""
+
+    question: str
+    record: Target
+
+
+def open_questions(programme: Programme, today: dt.date) -> list[OpenQuestion]:
+    """The headline targets without a published figure (not reported, or no data yet)
+    and the planned projects not yet identified, after `with_status()` and
+    `with_project_count()`."""
+    missing = (progress.Status.NOT_REPORTED, progress.Status.NO_DATA)
+    questions = []
+    for item in headline(programme, today):
+        target = item.target
+        if target.rollup == Target.Rollup.COUNT_PROJECTS:
+            planned = programme.planned_project_count
+            identified = getattr(programme, "project_count", None)
+            if identified is None:
+                identified = len(status_projects(programme))
+            if planned and identified < planned:
+                questions.append(
+                    OpenQuestion(
+                        _("%(identified)s of %(planned)s planned projects identified")
+                        % {"identified": identified, "planned": planned},
+                        target,
+                    )
+                )
+        elif item.final.status in missing:
+            questions.append(OpenQuestion(_("no published figure"), target))
+    return questions

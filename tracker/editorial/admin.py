@@ -1015,3 +1015,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
 def person(user) -> str:
     """A person as colleagues know them: full name and e-mail, else the login name."""
     return gettext("the system") if user is None else notifications.display_name(user)
+
+
+# Readers' evidence, triaged by the programmes' managers.
+from tracker.editorial import evidence_admin  # noqa: E402, F401

@@ -170,7 +170,14 @@ class PublicPageCacheMiddleware:
             response["X-Cache"] = "hit"
         else:
             response = self.get_response(request)
-            if response.status_code == 200 and not response.streaming and not response.cookies:
+            # A page that says it is private (a form with its visitor's CSRF token) is not
+            # kept, even when the visitor's cookie was already set.
+            if (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and "private" not in response.get("Cache-Control", "")
+            ):
                 headers = {h: response[h] for h in KEPT_HEADERS if h in response}
                 compressed = gzip.compress(response.content, compresslevel=6, mtime=0)
                 stored = (stamp, 200, compressed, headers)

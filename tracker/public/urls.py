@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tracker.public import badges, views
+from tracker.public import badges, evidence, views
 
 app_name = "tracker"
 
@@ -44,6 +44,29 @@ urlpatterns = [
         name="sector-detail",
     ),
     path("programmes/<slug:programme>/changes/", views.changes, name="change-list"),
+    path(
+        "programmes/<slug:programme>/open-questions/",
+        evidence.open_questions,
+        name="open-questions",
+    ),
+    path(
+        "programmes/<slug:programme>/targets/<int:key>/evidence/",
+        evidence.send_evidence,
+        {"kind": "target"},
+        name="target-evidence",
+    ),
+    path(
+        "programmes/<slug:programme>/milestones/<int:key>/evidence/",
+        evidence.send_evidence,
+        {"kind": "milestone"},
+        name="milestone-evidence",
+    ),
+    path(
+        "programmes/<slug:programme>/projects/<slug:key>/evidence/",
+        evidence.send_evidence,
+        {"kind": "project"},
+        name="project-evidence",
+    ),
 ]
 
 # Badges are embedded elsewhere: one address for every language.
