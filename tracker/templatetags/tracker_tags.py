@@ -49,6 +49,8 @@ def language_links(context: template.Context) -> list[dict]:
                 "code": code,
                 "name": info["name_local"],
                 "url": url,
+                # Search engines read the alternate languages' addresses whole.
+                "absolute_url": request.build_absolute_uri(url) if request else url,
                 "current": code == current,
             }
         )

@@ -1,0 +1,71 @@
+"""Lighthouse (its mobile defaults: a phone's screen, simulated slow network and CPU) on
+the home, programme, project, target and milestones pages: performance, accessibility,
+best practices and SEO each score at least 95."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, _require
+from tracker.models import Project
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIGHTHOUSE = (
+    Path(__file__).resolve().parents[2] / "node_modules" / "lighthouse" / "cli" / "index.js"
+)
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def lighthouse(url: str, report: Path) -> dict:
+    """The scores (0 to 1) of each category, and the audits that lost points."""
+    subprocess.run(
+        [
+            "node",
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={report}",
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+        ],
+        check=True,
+        env={**os.environ, "CHROME_PATH": CHROMIUM},
+        timeout=180,
+    )
+    result = json.loads(report.read_text())
+    scores = {name: result["categories"][name]["score"] for name in CATEGORIES}
+    failing = sorted(
+        audit_id
+        for category in result["categories"].values()
+        for ref in category["auditRefs"]
+        if ref["weight"] and (result["audits"][(audit_id := ref["id"])]["score"] or 0) < 1
+    )
+    return {"scores": scores, "losing points": failing}
+
+
+def test_key_pages_score_at_least_95_in_every_lighthouse_category(site, tmp_path):
+    _require(LIGHTHOUSE.exists(), "lighthouse is not installed (npm ci)")
+    project = Project.objects.get(slug="credit-risk-ai")
+    base = "/en/programmes/demo-hub/"
+    pages = {
+        "home": "/en/",
+        "programme": base,
+        "project": f"{base}projects/{project.slug}/",
+        "target": f"{base}targets/{project.targets.order_by('pk').first().pk}/",
+        "milestones": f"{base}milestones/",
+    }
+    results = {
+        name: lighthouse(f"{site}{url}", tmp_path / f"{name}.json") for name, url in pages.items()
+    }
+    print(json.dumps(results, indent=1))
+    low = {
+        name: result
+        for name, result in results.items()
+        if any(score < 0.95 for score in result["scores"].values())
+    }
+    assert not low, low
