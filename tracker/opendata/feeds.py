@@ -82,26 +82,34 @@ class ChangesFeed(OwnedFeed):
         return programme.get_absolute_url() + "changes/"
 
     def subtitle(self, obj) -> str:
-        return _("Every revision of a target and every moved milestone date, with the reason.")
+        return _(
+            "New and withdrawn records, completions, published measurements and progress "
+            "updates, and every revision with its reason, newest first."
+        )
 
     def items(self, obj):
+        # The same entries as the What changed page, in the same order.
         programme, project = obj
         return revisions.programme_changes(programme, project=project)[:50]
 
     def item_title(self, item: revisions.Change) -> str:
-        return f"{item.subject}: {item.what}"
+        return f"{item.kind_label}: {item.subject}: {item.what}"
 
     def item_description(self, item: revisions.Change) -> str:
         # Atom carries the summary as HTML (type="html"): the values and the reason are
         # what people typed, so they go in escaped, to be read as text.
-        reason = item.reason or _("No reason recorded")
-        return format_html("{} → {}. {}", item.old, item.new, reason)
+        by = _("By %(role)s.") % {"role": item.role_label}
+        if item.kind == "revised" or item.kind == "withdrawn":
+            reason = item.reason or _("No reason recorded")
+            return format_html("{} → {}. {} {}", item.old, item.new, reason, by)
+        return format_html("{} {} {}", item.new, item.reason, by)
 
     def item_link(self, item: revisions.Change) -> str:
         return item.url
 
     def item_guid(self, item: revisions.Change) -> str:
-        digest = hashlib.sha256(f"{item.url}|{item.what}|{item.when.isoformat()}".encode())
+        key = f"{item.url}|{item.kind}|{item.record}|{item.record_id}|{item.field}|{item.what}"
+        digest = hashlib.sha256(f"{key}|{item.when.isoformat()}".encode())
         return f"urn:sha256:{digest.hexdigest()[:32]}"
 
     def item_guid_is_permalink(self, item) -> bool:
