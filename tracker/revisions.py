@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from tracker.formatting import format_target_value
+from tracker.formatting import format_target_value, punctuation
 from tracker.models import Measurement, Milestone, Programme, ProgressUpdate, Project, Target
 
 # The kinds of change, in the order the filter offers them; the code is what ?kind=
@@ -41,14 +41,22 @@ MANAGER, EDITOR, OPERATOR = "manager", "editor", "operator"
 ROLES = {
     MANAGER: _("programme manager"),
     EDITOR: _("editor"),
-    OPERATOR: _("operator (command)"),
+    OPERATOR: _("operator"),
 }
+# How the role's change was made, where it says more than the role.
+ROLE_MEANS = {OPERATOR: _("command")}
 RECORDS = {
     "project": _("Project"),
     "target": _("Target"),
     "milestone": _("Milestone"),
     "measurement": _("Measurement"),
     "update": _("Progress update"),
+}
+
+NEW = {
+    "project": _("New project"),
+    "target": _("New target"),
+    "milestone": _("New milestone"),
 }
 
 
@@ -83,7 +91,10 @@ class Change:
 
     @property
     def role_label(self) -> str:
-        return str(ROLES.get(self.role, ""))
+        """The role, and how it worked where that says more: "operator (command)"."""
+        label = str(ROLES.get(self.role, ""))
+        means = ROLE_MEANS.get(self.role)
+        return f"{label}{punctuation('(')}{means}{punctuation(')')}" if means else label
 
 
 def _show(value: Any, field: str, record) -> str:
@@ -142,7 +153,7 @@ def changes_in(
                     when=first.history_date,
                     subject=_title(first),
                     url=url,
-                    what=str(_("New %(record)s") % {"record": str(RECORDS[record]).lower()}),
+                    what=str(NEW[record]),
                     old="",
                     new="",
                     reason=first.history_change_reason or "",

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from tracker import revisions
-from tracker.formatting import markdown_html
+from tracker.formatting import markdown_html, punctuation
 from tracker.models import Milestone, Programme, ProgressUpdate, Project
 
 
@@ -74,12 +74,22 @@ class UpdatesFeed(OwnedFeed):
 
 
 class ChangesFeed(OwnedFeed):
+    """The What changed page as a feed; ?kind= keeps one kind of change, as on the page
+    (a kind it does not know keeps them all)."""
+
+    def get_object(self, request, programme: str, project: str | None = None):
+        kind = request.GET.get("kind", "")
+        return (*owner(programme, project), kind if kind in revisions.KINDS else "")
+
+    def title(self, obj) -> str:
+        return super().title(obj[:2])
+
     def title_format(self) -> str:
         return _("What changed: %(name)s")
 
     def link(self, obj) -> str:
-        programme, _project = obj
-        return programme.get_absolute_url() + "changes/"
+        programme, _project, kind = obj
+        return programme.get_absolute_url() + "changes/" + (f"?kind={kind}" if kind else "")
 
     def subtitle(self, obj) -> str:
         return _(
@@ -89,11 +99,15 @@ class ChangesFeed(OwnedFeed):
 
     def items(self, obj):
         # The same entries as the What changed page, in the same order.
-        programme, project = obj
-        return revisions.programme_changes(programme, project=project)[:50]
+        programme, project, kind = obj
+        return revisions.programme_changes(programme, project=project, kind=kind)[:50]
 
     def item_title(self, item: revisions.Change) -> str:
-        return f"{item.kind_label}: {item.subject}: {item.what}"
+        return f"{item.subject}{punctuation(':')}{item.what}"
+
+    def item_categories(self, item: revisions.Change) -> list[str]:
+        # The kind of change, as the code ?kind= takes.
+        return [item.kind]
 
     def item_description(self, item: revisions.Change) -> str:
         # Atom carries the summary as HTML (type="html"): the values and the reason are
@@ -101,7 +115,7 @@ class ChangesFeed(OwnedFeed):
         by = _("By %(role)s.") % {"role": item.role_label}
         if item.kind == "revised" or item.kind == "withdrawn":
             reason = item.reason or _("No reason recorded")
-            return format_html("{} → {}. {} {}", item.old, item.new, reason, by)
+            return format_html("{} → {}{}{} {}", item.old, item.new, punctuation("."), reason, by)
         return format_html("{} {} {}", item.new, item.reason, by)
 
     def item_link(self, item: revisions.Change) -> str:
