@@ -1,7 +1,12 @@
-"""The public record of revisions, read from the history of targets and milestones.
+"""The public record of what changed in a programme, newest first.
 
-Every change to a target's value, due dates or scope, and every moved milestone date,
-with the old value, the new value, when, and the reason given.
+New and withdrawn projects, targets and milestones; completed projects and milestones;
+published measurements and progress updates; and every revision of a target's value,
+due dates or scope and every moved milestone date, with the old value, the new value,
+when, the reason given and who made it, by role only (never a name).
+
+Everything is read from the published records and their history (django-simple-history):
+a change still waiting for review is a ChangeRequest, not a row, so it is not here.
 """
 
 from __future__ import annotations
@@ -9,32 +14,49 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from tracker.formatting import format_target_value
-from tracker.models import Milestone, Target
+from tracker.formatting import format_target_value, punctuation
+from tracker.models import Measurement, Milestone, Programme, ProgressUpdate, Project, Target
 
-TARGET_FIELDS = {
-    "target_value": _("Target value"),
-    "due_on": _("Due date"),
-    "due_earliest": _("Earlier due date"),
-    "title_en": _("Scope (title)"),
-    "description_en": _("Scope (description)"),
-    "withdrawn_on": _("Withdrawn"),
+# The kinds of change, in the order the filter offers them; the code is what ?kind=
+# takes and what the downloads carry.
+KINDS = {
+    "created": _("New"),
+    "withdrawn": _("Withdrawn"),
+    "completed": _("Completed"),
+    "measurement": _("Measurement published"),
+    "update": _("Progress update published"),
+    "revised": _("Revised"),
 }
-MILESTONE_DATE_FIELDS = {"planned_on": _("Planned date"), "withdrawn_on": _("Withdrawn")}
-MILESTONE_FIELDS = {
-    "planned_on": _("Planned date"),
-    "forecast_on": _("Forecast date"),
-    "completed_on": _("Completion date"),
-    "status": _("Status"),
-    "withdrawn_on": _("Withdrawn"),
+# Who made a change, by role: the public record names no one.
+MANAGER, EDITOR, OPERATOR = "manager", "editor", "operator"
+ROLES = {
+    MANAGER: _("programme manager"),
+    EDITOR: _("editor"),
+    OPERATOR: _("operator"),
+}
+# How the role's change was made, where it says more than the role.
+ROLE_MEANS = {OPERATOR: _("command")}
+RECORDS = {
+    "project": _("Project"),
+    "target": _("Target"),
+    "milestone": _("Milestone"),
+    "measurement": _("Measurement"),
+    "update": _("Progress update"),
+}
+
+NEW = {
+    "project": _("New project"),
+    "target": _("New target"),
+    "milestone": _("New milestone"),
 }
 
 
@@ -47,13 +69,32 @@ class Change:
     old: str
     new: str
     reason: str
-    kind: str  # "target" or "milestone"
+    kind: str  # one of KINDS
+    record: str = ""  # one of RECORDS
     # The same change as data, for the downloads: which field, the values as stored
     # (dates, numbers, codes; None when empty) and the record's id.
     field: str = ""
     old_value: Any = None
     new_value: Any = None
     record_id: int | None = None
+    role: str = ""  # one of ROLES, filled in by _with_roles
+    # Who saved it, only to find their role; never shown.
+    user_id: int | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return str(KINDS[self.kind])
+
+    @property
+    def record_label(self) -> str:
+        return str(RECORDS.get(self.record, ""))
+
+    @property
+    def role_label(self) -> str:
+        """The role, and how it worked where that says more: "operator (command)"."""
+        label = str(ROLES.get(self.role, ""))
+        means = ROLE_MEANS.get(self.role)
+        return f"{label}{punctuation('(')}{means}{punctuation(')')}" if means else label
 
 
 def _show(value: Any, field: str, record) -> str:
@@ -65,6 +106,8 @@ def _show(value: Any, field: str, record) -> str:
         return format_target_value(value, record)
     if field == "status":
         return str(Milestone.Status(value).label)
+    if field == "lifecycle_status":
+        return str(Project.Lifecycle(value).label)
     return str(value)
 
 
@@ -72,34 +115,81 @@ def _stored(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _kind_of(field: str, before: Any, after: Any) -> str:
+    """What kind of change a field's new value makes."""
+    if field == "withdrawn_on" and after is not None:
+        return "withdrawn"
+    if field == "completed_on" and before is None and after is not None:
+        return "completed"
+    if field in ("status", "lifecycle_status") and after == "completed":
+        return "completed"
+    if field in ("status", "lifecycle_status") and after == "cancelled":
+        return "withdrawn"
+    return "revised"
+
+
+def _title(record) -> str:
+    return getattr(record, "title", "") or getattr(record, "name", "")
+
+
 def changes_in(
-    records: Iterable, fields: dict[str, Any], kind: str, programme_slug: str
+    records: Iterable,
+    fields: dict[str, Any],
+    record: str,
+    url_of,
+    *,
+    only: frozenset[str] | None = None,
 ) -> list[Change]:
-    """Compare each historical record with the one before it for the same object."""
-    route = "tracker:target-detail" if kind == "target" else "tracker:milestone-detail"
+    """Compare each historical record with the one before it for the same object; the
+    first one, a creation, is a new record. `only` keeps just those kinds of change."""
     changes = []
-    for pk, versions in itertools.groupby(records, key=lambda r: r.id):
-        url = reverse(route, kwargs={"programme": programme_slug, "pk": pk})
+    for pk, grouped in itertools.groupby(records, key=lambda r: r.id):
+        versions = list(grouped)
+        url = url_of(versions[-1])
+        first = versions[0]
+        if first.history_type == "+":
+            changes.append(
+                Change(
+                    when=first.history_date,
+                    subject=_title(first),
+                    url=url,
+                    what=str(NEW[record]),
+                    old="",
+                    new="",
+                    reason=first.history_change_reason or "",
+                    kind="created",
+                    record=record,
+                    record_id=pk,
+                    user_id=first.history_user_id,
+                )
+            )
         for older, newer in itertools.pairwise(versions):
             for field, label in fields.items():
                 before, after = getattr(older, field), getattr(newer, field)
-                if before != after:
-                    changes.append(
-                        Change(
-                            when=newer.history_date,
-                            subject=newer.title,
-                            url=url,
-                            what=str(label),
-                            old=_show(before, field, older),
-                            new=_show(after, field, newer),
-                            reason=newer.history_change_reason or "",
-                            kind=kind,
-                            field=field,
-                            old_value=_stored(before),
-                            new_value=_stored(after),
-                            record_id=pk,
-                        )
+                if before == after:
+                    continue
+                kind = _kind_of(field, before, after)
+                if only is not None and kind not in only:
+                    continue
+                changes.append(
+                    Change(
+                        when=newer.history_date,
+                        subject=_title(newer),
+                        url=url,
+                        what=str(label),
+                        old=_show(before, field, older),
+                        new=_show(after, field, newer),
+                        reason=newer.history_change_reason
+                        or (getattr(newer, "withdrawal_reason", "") if kind == "withdrawn" else ""),
+                        kind=kind,
+                        record=record,
+                        field=field,
+                        old_value=_stored(before),
+                        new_value=_stored(after),
+                        record_id=pk,
+                        user_id=newer.history_user_id,
                     )
+                )
     return changes
 
 
@@ -107,20 +197,162 @@ def _ordered(history: QuerySet) -> QuerySet:
     return history.order_by("id", "history_date", "history_id")
 
 
-def programme_changes(programme, project=None) -> list[Change]:
-    """Every revision to a programme's (or one project's) targets and milestone dates,
-    newest first."""
-    scope = {"project_id": project.pk} if project else {"programme_id": programme.pk}
-    targets = _ordered(Target.history.filter(**scope))
-    milestones = _ordered(Milestone.history.filter(**scope))
-    changes = changes_in(targets, TARGET_FIELDS, "target", programme.slug) + changes_in(
-        milestones, MILESTONE_DATE_FIELDS, "milestone", programme.slug
+def _route(name: str, slug: str):
+    return lambda record: reverse(name, kwargs={"programme": slug, "pk": record.id})
+
+
+def _measurements(programme, project) -> list[Change]:
+    """Each published measurement, when it was published, with who published it."""
+    added = Measurement.history.filter(id=OuterRef("pk"), history_type="+").order_by("history_date")
+    rows = (
+        Measurement.objects.published()
+        .filter(**({"target__project": project} if project else {"target__programme": programme}))
+        .select_related("target")
+        .annotate(
+            user_id=Subquery(added.values("history_user_id")[:1]),
+            reason=Subquery(added.values("history_change_reason")[:1]),
+        )
     )
-    return sorted(changes, key=lambda c: c.when, reverse=True)
+    return [
+        Change(
+            when=row.created_at,
+            subject=row.target.title,
+            url=reverse(
+                "tracker:target-detail", kwargs={"programme": programme.slug, "pk": row.target_id}
+            ),
+            what=str(_("Measured as of %(date)s") % {"date": date_format(row.as_of)}),
+            old="",
+            new=format_target_value(row.value, row.target),
+            reason=row.reason or "",
+            kind="measurement",
+            record="measurement",
+            field="value",
+            new_value=row.value,
+            record_id=row.pk,
+            user_id=row.user_id,
+        )
+        for row in rows
+    ]
+
+
+def _updates(programme, project) -> list[Change]:
+    """Each published progress update, when it was published, by whoever published it."""
+    rows = ProgressUpdate.objects.published().filter(programme=programme)
+    if project is not None:
+        rows = rows.filter(project=project)
+    return [
+        Change(
+            when=row.published_at,
+            subject=row.title,
+            url=row.get_absolute_url(),
+            what=str(KINDS["update"]),
+            old="",
+            new="",
+            reason="",
+            kind="update",
+            record="update",
+            record_id=row.pk,
+            user_id=row.reviewer_id or row.author_id,
+        )
+        for row in rows
+    ]
+
+
+def _with_roles(changes: list[Change], programme) -> list[Change]:
+    """Each change with its author's role, found in one query: a manager of the
+    programme (or a superuser), an editor, or the operator running a command (no user)."""
+    through: Any = Programme.managers.through
+    managing = through.objects.filter(programme_id=programme.pk)
+    managers = set(
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(pk__in=managing.values("user_id")))
+        .values_list("pk", flat=True)
+    )
+    return [
+        replace(
+            c,
+            role=OPERATOR if c.user_id is None else MANAGER if c.user_id in managers else EDITOR,
+        )
+        for c in changes
+    ]
+
+
+# Every change of these fields is a revision on the public log; any other field counts
+# only for the kinds it makes (a completion, a withdrawal).
+PROJECT_FIELDS = {"lifecycle_status": _("Lifecycle status")}
+TARGET_FIELDS = {
+    "target_value": _("Target value"),
+    "due_on": _("Due date"),
+    "due_earliest": _("Earlier due date"),
+    "title_en": _("Scope (title)"),
+    "description_en": _("Scope (description)"),
+    "withdrawn_on": _("Withdrawn"),
+}
+MILESTONE_DATE_FIELDS = {
+    "planned_on": _("Planned date"),
+    "withdrawn_on": _("Withdrawn"),
+    "status": _("Status"),
+}
+MILESTONE_FIELDS = {
+    "planned_on": _("Planned date"),
+    "forecast_on": _("Forecast date"),
+    "completed_on": _("Completion date"),
+    "status": _("Status"),
+    "withdrawn_on": _("Withdrawn"),
+}
+LOGGED = frozenset(KINDS)
+
+
+def programme_changes(programme, project=None, kind: str = "") -> list[Change]:
+    """Everything that changed in a programme (or one project), newest first; `kind`
+    (a key of KINDS) keeps one kind of change."""
+    scope = {"project_id": project.pk} if project else {"programme_id": programme.pk}
+    projects = _ordered(Project.history.filter(**({"id": project.pk} if project else scope)))
+    slug = programme.slug
+    changes = (
+        changes_in(
+            projects,
+            PROJECT_FIELDS,
+            "project",
+            lambda r: reverse(
+                "tracker:project-detail", kwargs={"programme": slug, "project": r.slug}
+            ),
+            only=frozenset({"completed", "withdrawn"}),
+        )
+        + changes_in(
+            _ordered(Target.history.filter(**scope)),
+            TARGET_FIELDS,
+            "target",
+            _route("tracker:target-detail", slug),
+        )
+        # A milestone's status counts when it completes; its other moves are on its page.
+        + [
+            c
+            for c in changes_in(
+                _ordered(Milestone.history.filter(**scope)),
+                MILESTONE_DATE_FIELDS,
+                "milestone",
+                _route("tracker:milestone-detail", slug),
+            )
+            if c.field != "status" or c.kind != "revised"
+        ]
+        + _measurements(programme, project)
+        + _updates(programme, project)
+    )
+    if kind:
+        changes = [c for c in changes if c.kind == kind]
+    changes.sort(key=lambda c: (c.when, c.record, c.record_id or 0, c.field), reverse=True)
+    return _with_roles(changes, programme)
 
 
 def milestone_changes(milestone: Milestone) -> list[Change]:
     """The history of one milestone's dates and status, newest first."""
     records = _ordered(Milestone.history.filter(id=milestone.pk))
-    changes = changes_in(records, MILESTONE_FIELDS, "milestone", milestone.programme.slug)
+    changes = changes_in(
+        records,
+        MILESTONE_FIELDS,
+        "milestone",
+        _route("tracker:milestone-detail", milestone.programme.slug),
+    )
+    changes = [c for c in changes if c.kind != "created"]
     return sorted(changes, key=lambda c: c.when, reverse=True)

@@ -124,7 +124,21 @@ def test_changes_csv_keeps_the_old_and_new_values_as_data(client, demo):
     for row in moved:
         assert ISO_DATE.fullmatch(row[header.index("old_value")])
         assert ISO_DATE.fullmatch(row[header.index("new_value")])
-    assert {row[header.index("kind")] for row in rows[1:]} <= {"target", "milestone"}
+    assert {row[header.index("kind")] for row in rows[1:]} <= {
+        "created",
+        "withdrawn",
+        "completed",
+        "measurement",
+        "update",
+        "revised",
+    }
+    assert {row[header.index("record")] for row in rows[1:]} <= {
+        "project",
+        "target",
+        "milestone",
+        "measurement",
+        "update",
+    }
     assert all(row[header.index("Address")].startswith("http://testserver/en/") for row in rows[1:])
 
 

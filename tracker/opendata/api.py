@@ -309,7 +309,9 @@ class SourceOut(Schema):
 
 class ChangeOut(Schema):
     when: dt.datetime
-    kind: str
+    kind: str = Field(description="created, withdrawn, completed, measurement, update or revised")
+    record: str = Field(description="The kind of record: project, target, milestone, ...")
+    role: str = Field(description="Who made it, by role only: manager, editor or operator")
     subject: str
     what: str
     old: str
@@ -447,8 +449,9 @@ def list_updates(request, slug: str):
 @api.get("/programmes/{slug}/changes", response={200: list[ChangeOut], **ERRORS}, tags=["changes"])
 @paginated
 def list_changes(request, slug: str):
-    """Every revision of a target's value, due dates or scope and every moved
-    milestone date, newest first, with the reason given."""
+    """What changed, newest first, as the programme's "What changed" page shows it:
+    new and withdrawn records, completions, published measurements and updates, and
+    every revision with the reason given; who made each, by role only."""
     return revisions.programme_changes(programme_or_404(slug))
 
 

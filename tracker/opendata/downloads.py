@@ -28,12 +28,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from tablib import Dataset
 
-from tracker import status
-from tracker.models import Measurement, Milestone, Project, Rating, Target
+from tracker import revisions, status
+from tracker.models import Measurement, Milestone, Project, Rating
 from tracker.spreadsheets import escape_dataset, escape_formula
 
 BOM = "\ufeff"
@@ -301,19 +300,16 @@ MEASUREMENTS = (
 )
 
 
-def _kind_label(change) -> str:
-    model = Target if change.kind == "target" else Milestone
-    return str(capfirst(model._meta.verbose_name))
-
-
 CHANGES = (
     Field("when", _("Date"), "datetime"),
-    Field("kind", _("Record"), label=_kind_label, codes=("target", "milestone")),
+    Field("kind", _("Kind"), label=lambda c: c.kind_label, codes=tuple(revisions.KINDS)),
+    Field("record", _("Record"), label=lambda c: c.record_label, codes=tuple(revisions.RECORDS)),
     Field("record_id", _("Identifier"), "integer"),
-    Field("subject", _("Target or milestone")),
+    Field("subject", _("Subject")),
     Field("field", _("What changed"), label=lambda c: c.what),
     Field("old_value", _("Old value"), label=lambda c: c.old),
     Field("new_value", _("New value"), label=lambda c: c.new),
     Field("reason", _("Reason given")),
+    Field("role", _("By"), label=lambda c: c.role_label, codes=tuple(revisions.ROLES)),
     Field("url", _("Address"), format="uri"),
 )

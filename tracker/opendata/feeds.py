@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from tracker import revisions
-from tracker.formatting import markdown_html
+from tracker.formatting import markdown_html, punctuation
 from tracker.models import Milestone, Programme, ProgressUpdate, Project
 
 
@@ -74,34 +74,56 @@ class UpdatesFeed(OwnedFeed):
 
 
 class ChangesFeed(OwnedFeed):
+    """The What changed page as a feed; ?kind= keeps one kind of change, as on the page
+    (a kind it does not know keeps them all)."""
+
+    def get_object(self, request, programme: str, project: str | None = None):
+        kind = request.GET.get("kind", "")
+        return (*owner(programme, project), kind if kind in revisions.KINDS else "")
+
+    def title(self, obj) -> str:
+        return super().title(obj[:2])
+
     def title_format(self) -> str:
         return _("What changed: %(name)s")
 
     def link(self, obj) -> str:
-        programme, _project = obj
-        return programme.get_absolute_url() + "changes/"
+        programme, _project, kind = obj
+        return programme.get_absolute_url() + "changes/" + (f"?kind={kind}" if kind else "")
 
     def subtitle(self, obj) -> str:
-        return _("Every revision of a target and every moved milestone date, with the reason.")
+        return _(
+            "New and withdrawn records, completions, published measurements and progress "
+            "updates, and every revision with its reason, newest first."
+        )
 
     def items(self, obj):
-        programme, project = obj
-        return revisions.programme_changes(programme, project=project)[:50]
+        # The same entries as the What changed page, in the same order.
+        programme, project, kind = obj
+        return revisions.programme_changes(programme, project=project, kind=kind)[:50]
 
     def item_title(self, item: revisions.Change) -> str:
-        return f"{item.subject}: {item.what}"
+        return f"{item.subject}{punctuation(':')}{item.what}"
+
+    def item_categories(self, item: revisions.Change) -> list[str]:
+        # The kind of change, as the code ?kind= takes.
+        return [item.kind]
 
     def item_description(self, item: revisions.Change) -> str:
         # Atom carries the summary as HTML (type="html"): the values and the reason are
         # what people typed, so they go in escaped, to be read as text.
-        reason = item.reason or _("No reason recorded")
-        return format_html("{} → {}. {}", item.old, item.new, reason)
+        by = _("By %(role)s.") % {"role": item.role_label}
+        if item.kind == "revised" or item.kind == "withdrawn":
+            reason = item.reason or _("No reason recorded")
+            return format_html("{} → {}{}{} {}", item.old, item.new, punctuation("."), reason, by)
+        return format_html("{} {} {}", item.new, item.reason, by)
 
     def item_link(self, item: revisions.Change) -> str:
         return item.url
 
     def item_guid(self, item: revisions.Change) -> str:
-        digest = hashlib.sha256(f"{item.url}|{item.what}|{item.when.isoformat()}".encode())
+        key = f"{item.url}|{item.kind}|{item.record}|{item.record_id}|{item.field}|{item.what}"
+        digest = hashlib.sha256(f"{key}|{item.when.isoformat()}".encode())
         return f"urn:sha256:{digest.hexdigest()[:32]}"
 
     def item_guid_is_permalink(self, item) -> bool:

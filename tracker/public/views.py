@@ -647,14 +647,24 @@ class GroupDetailView(DetailView):
 
 
 def changes(request: HttpRequest, programme: str) -> HttpResponse:
-    """What changed: every revision of a target or a milestone date, newest first."""
+    """What changed: new and withdrawn records, completions, published measurements and
+    updates, and every revision, newest first; ?kind= keeps one kind of change."""
     shown = programme_or_404(programme)
-    changes = revisions.programme_changes(shown)
+    kind = request.GET.get("kind", "")
+    context: dict[str, object] = {"programme": shown, "kinds": revisions.KINDS, "kind": kind}
+    if kind and kind not in revisions.KINDS:
+        context["kind"] = ""
+        context["message"] = _("“%(kind)s” is not a kind of change; choose one from the list.") % {
+            "kind": kind[:40]
+        }
+        return render(request, "tracker/change_list.html", context, status=400)
+    changes = revisions.programme_changes(shown, kind=kind)
     exported = export_or_none(request, ChangeTable(changes), f"{shown.slug}-changes")
     if exported:
         return exported
-    page = Paginator(changes, 50).get_page(request.GET.get("page"))
-    return render(request, "tracker/change_list.html", {"programme": shown, "page_obj": page})
+    context["page_obj"] = Paginator(changes, 50).get_page(request.GET.get("page"))
+    context["kind_query"] = urlencode({"kind": kind}) if kind else ""
+    return render(request, "tracker/change_list.html", context)
 
 
 def status_summary(request: HttpRequest) -> HttpResponse:
