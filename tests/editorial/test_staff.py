@@ -78,7 +78,7 @@ def test_manager_sees_staff_but_changes_no_account(client, team):
     client.force_login(team["manager"])
     listing = visible(client.get(reverse("admin:auth_user_changelist")))
     assert "Alice Chen <alice@example.org>" in listing
-    assert "Root" not in listing and "reader" not in listing
+    assert "Root" not in listing and "Alina" not in listing  # the superuser, the reader
     page = client.get(reverse("admin:auth_user_change", args=[team["bob"].pk]))
     assert page.status_code == 200
     html = page.content.decode()

@@ -16,6 +16,7 @@ from tests import factories
 from tests.editorial import test_notifications
 from tests.helpers import admin_form_data, page_text, site_urls
 from tracker.editorial import workflow as services
+from tracker.models import Programme, ProgrammeGroup
 
 team = test_notifications.team  # programme, editor (reads Chinese), reviewer, update
 
@@ -24,8 +25,31 @@ CJK = r"[\u3400-\u9fff]"
 WESTERN_MARK = re.compile(rf"{CJK}\s?[:;,!?]|[:;,!?]\s?{CJK}|{CJK}\.(?:\s|$)|{CJK}\s?\(|\)\s?{CJK}")
 
 
+QUOTATION = re.compile(r"<blockquote class=\"quote\".*?</blockquote>", re.S)
+
+
 def western_marks(text: str) -> list[str]:
     return [text[max(0, m.start() - 12) : m.end() + 12] for m in WESTERN_MARK.finditer(text)]
+
+
+@pytest.mark.django_db
+def test_the_real_programmes_and_their_groups_punctuate_in_chinese(client, today):
+    call_command("load_programmes", stdout=io.StringIO())
+    programmes = Programme.objects.values_list("slug", flat=True)
+    groups = ProgrammeGroup.objects.values_list("slug", flat=True)
+    urls = [
+        *(f"/zh-hans/programmes/{slug}/" for slug in programmes),
+        *(f"/zh-hans/groups/{slug}/" for slug in groups),
+        "/zh-hans/status/",
+    ]
+    found = {}
+    for url in urls:
+        # A quotation is the source's own words, punctuated as the source wrote them.
+        page = re.sub(QUOTATION, " ", client.get(url).content.decode())
+        marks = western_marks(html.unescape(re.sub(r"<[^>]+>", " ", page)))
+        if marks:
+            found[url] = marks
+    assert len(urls) > 14 and not found
 
 
 @pytest.mark.django_db
