@@ -226,7 +226,9 @@ FIGURE_SPOTS = [
     re.compile(r'<p class="target-value">[^<]*<strong>([^<]*)</strong>'),
     re.compile(r'<p class="current">[^<]*<strong>([^<]*)</strong>'),
     re.compile(r'<tr id="measurement-\d+"><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>'),
-    re.compile(r'</a>(?::|：)\s*(?:At least|At most|不低于|不高于)\s*([^<]*?)\s*<span class="status'),
+    re.compile(
+        r'</a>(?::|：)\s*(?:At least|At most|不低于|不高于)\s*([^<]*?)\s*<span class="status'
+    ),
 ]
 
 
