@@ -1021,8 +1021,10 @@ class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     def is_open(self) -> bool:
         return not self.withdrawn_on and self.status in self.OPEN_STATUSES
 
-    def overdue_on(self, today: dt.date) -> bool:
-        return not self.withdrawn_on and progress.milestone_overdue(
+    def lateness_on(self, today: dt.date) -> progress.Lateness | None:
+        if self.withdrawn_on:
+            return None
+        return progress.milestone_lateness(
             planned_on=self.planned_on,
             completed_on=self.completed_on,
             status=self.status,
@@ -1030,14 +1032,11 @@ class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
             reported_here=self.programme.progress_reported_here,
         )
 
+    def overdue_on(self, today: dt.date) -> bool:
+        return self.lateness_on(today) == progress.Lateness.OVERDUE
+
     def not_reported_on(self, today: dt.date) -> bool:
-        return not self.withdrawn_on and progress.milestone_not_reported(
-            planned_on=self.planned_on,
-            completed_on=self.completed_on,
-            status=self.status,
-            today=today,
-            reported_here=self.programme.progress_reported_here,
-        )
+        return self.lateness_on(today) == progress.Lateness.NOT_REPORTED
 
     @property
     def is_not_reported(self) -> bool:

@@ -218,36 +218,32 @@ def assess_range(
 # Milestones
 
 
-def milestone_overdue(
+class Lateness(StrEnum):
+    """What a milestone past its date and not done says: overdue where the programme's
+    staff report progress here; not reported (a gap in the record, not a failure, as a
+    target's NOT_REPORTED) in a programme compiled from public sources."""
+
+    OVERDUE = "overdue"
+    NOT_REPORTED = "not_reported"
+
+
+def milestone_lateness(
     *,
     planned_on: dt.date,
     completed_on: dt.date | None,
     status: str,
     today: dt.date,
     reported_here: bool = True,
-) -> bool:
-    """Past its date and not done, where the programme's staff report progress here."""
-    return reported_here and _past_and_open(planned_on, completed_on, status, today)
-
-
-def milestone_not_reported(
-    *,
-    planned_on: dt.date,
-    completed_on: dt.date | None,
-    status: str,
-    today: dt.date,
-    reported_here: bool = True,
-) -> bool:
-    """Past its date with no report of completion, in a programme compiled from public
-    sources: a gap in the record, not a failure (as a target's NOT_REPORTED)."""
-    return not reported_here and _past_and_open(planned_on, completed_on, status, today)
-
-
-def _past_and_open(
-    planned_on: dt.date, completed_on: dt.date | None, status: str, today: dt.date
-) -> bool:
+) -> Lateness | None:
     done = status in ("completed", "cancelled") or completed_on is not None
-    return not done and planned_on < today
+    if done or planned_on >= today:
+        return None
+    return Lateness.OVERDUE if reported_here else Lateness.NOT_REPORTED
+
+
+def milestone_overdue(**facts: Any) -> bool:
+    """Past its date and not done, where progress is reported here."""
+    return milestone_lateness(**facts) == Lateness.OVERDUE
 
 
 def slippage_days(
