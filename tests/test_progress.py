@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from tracker.progress import (
     Assessment,
+    Lateness,
     Point,
     Status,
     assess,
@@ -17,7 +18,7 @@ from tracker.progress import (
     count_series,
     days_late,
     forecast,
-    milestone_overdue,
+    milestone_lateness,
     project_rating,
     rollup_series,
     rollup_sum,
@@ -266,24 +267,27 @@ def test_achieved_target_has_no_forecast():
 
 
 @pytest.mark.parametrize(
-    ("status", "planned", "completed", "overdue"),
+    ("status", "planned", "completed", "reported_here", "lateness"),
     [
-        ("planned", "2024-01-01", None, True),
-        ("in_progress", "2024-01-01", None, True),
-        ("planned", "2024-12-31", None, False),
-        ("completed", "2024-01-01", "2024-02-01", False),
-        ("cancelled", "2024-01-01", None, False),
+        ("planned", "2024-01-01", None, True, Lateness.OVERDUE),
+        ("in_progress", "2024-01-01", None, True, Lateness.OVERDUE),
+        ("planned", "2024-01-01", None, False, Lateness.NOT_REPORTED),
+        ("planned", "2024-12-31", None, True, None),
+        ("planned", "2024-12-31", None, False, None),
+        ("completed", "2024-01-01", "2024-02-01", True, None),
+        ("cancelled", "2024-01-01", None, False, None),
     ],
 )
-def test_milestone_overdue(status, planned, completed, overdue):
+def test_milestone_lateness(status, planned, completed, reported_here, lateness):
     assert (
-        milestone_overdue(
+        milestone_lateness(
             planned_on=dt.date.fromisoformat(planned),
             completed_on=completed and dt.date.fromisoformat(completed),
             status=status,
             today=dt.date(2024, 6, 1),
+            reported_here=reported_here,
         )
-        is overdue
+        is lateness
     )
 
 

@@ -241,11 +241,6 @@ def milestone_lateness(
     return Lateness.OVERDUE if reported_here else Lateness.NOT_REPORTED
 
 
-def milestone_overdue(**facts: Any) -> bool:
-    """Past its date and not done, where progress is reported here."""
-    return milestone_lateness(**facts) == Lateness.OVERDUE
-
-
 def slippage_days(
     *,
     first_planned_on: dt.date,
