@@ -219,8 +219,8 @@ CACHES = {
 # the tests, one process) the local-memory cache counts for that process only, which is
 # what E003 warns of; production sets REDIS_URL.
 EVIDENCE_RATE = os.environ.get("EVIDENCE_RATE", "5/h")
-# With the cache down the count is unknown: the form then refuses (as over the limit)
-# rather than take submissions without one.
+# With the cache down the count is unknown: the form then refuses (503, saying the site
+# is the reason: tracker/public/limits.py) rather than take submissions without one.
 RATELIMIT_FAIL_OPEN = False
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
     [] if REDIS_URL else ["django_ratelimit.E003"]

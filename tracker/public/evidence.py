@@ -8,8 +8,6 @@ until a manager of the programme accepts it (tracker/editorial/evidence.py). Abu
 held off without third-party services: a limit per address (django-ratelimit, in the
 shared cache), a honeypot field, size limits, and no HTML."""
 
-import hashlib
-import hmac
 import re
 
 from django import forms
@@ -21,11 +19,10 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django_ratelimit.core import is_ratelimited
 
 from tracker import status
 from tracker.models import EvidenceSubmission, Milestone, Programme, Project, Target
-from tracker.ops.security import client_ip
+from tracker.public.limits import Limit, address_hash, count_post
 
 # Anything that looks like a tag: a reader's text is shown as text, never as markup.
 TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
@@ -99,18 +96,6 @@ class EvidenceForm(forms.ModelForm):
         return data
 
 
-def address_hash(request: HttpRequest) -> str:
-    """The sender's address, keyed with the site's secret: the same sender is
-    recognisable, the address itself is not kept."""
-    return hmac.new(
-        settings.SECRET_KEY.encode(), client_ip(request).encode(), hashlib.sha256
-    ).hexdigest()
-
-
-def _by_address(group: str, request: HttpRequest) -> str:
-    return address_hash(request)
-
-
 def about(kind: str, programme: Programme, key: int | str) -> Target | Milestone | Project:
     """The published record the evidence is about."""
     if kind == "target":
@@ -130,14 +115,10 @@ def send_evidence(request: HttpRequest, programme: str, kind: str, key: int | st
     context = {"programme": programme_obj, "record": record, "kind": kind}
     if request.method != "POST":
         return render(request, "tracker/evidence_form.html", {**context, "form": EvidenceForm()})
-    if is_ratelimited(
-        request,
-        group="evidence",
-        key=_by_address,
-        rate=settings.EVIDENCE_RATE,
-        method="POST",
-        increment=True,
-    ):
+    limit = count_post(request, group="evidence", rate=settings.EVIDENCE_RATE)
+    if limit is Limit.UNKNOWN:
+        return render(request, "tracker/form_unavailable.html", context, status=503)
+    if limit is Limit.OVER:
         return render(request, "tracker/evidence_limited.html", context, status=429)
     if request.POST.get(HONEYPOT):
         # A robot: thanked like anyone, and nothing is kept.

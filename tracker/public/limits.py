@@ -1,0 +1,48 @@
+"""How many times an address may post a readers' form (evidence, follow), counted in the
+shared cache by django-ratelimit.
+
+Three answers, not two: under the limit, over it, or unknown because the cache cannot be
+reached. Unknown is refused like over (nothing is taken without a count), but the reader
+is told the truth: the site, not their address, is the reason (503, not 429)."""
+
+import enum
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.core import get_usage
+
+from tracker.ops.security import client_ip
+
+
+class Limit(enum.Enum):
+    UNDER = "under"
+    OVER = "over"
+    UNKNOWN = "unknown"
+
+
+def address_hash(request: HttpRequest) -> str:
+    """The sender's address, keyed with the site's secret: the same sender is
+    recognisable, the address itself is not kept."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), client_ip(request).encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def by_address(group: str, request: HttpRequest) -> str:
+    return address_hash(request)
+
+
+def count_post(request: HttpRequest, *, group: str, rate: str) -> Limit:
+    """Count this POST against the address's limit for `group`, and say where it stands."""
+    usage = get_usage(
+        request, group=group, key=by_address, rate=rate, method="POST", increment=True
+    )
+    if usage is None:
+        # Only with RATELIMIT_FAIL_OPEN, which this site leaves off.
+        return Limit.UNDER
+    if usage["limit"] == 0 and usage["time_left"] == -1:
+        # django-ratelimit's answer when the cache could not give a count.
+        return Limit.UNKNOWN
+    return Limit.OVER if usage["should_limit"] else Limit.UNDER
