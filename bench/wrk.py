@@ -1,0 +1,69 @@
+"""Throughput as wrk (Debian's `wrk`) measures it: one thread, kept-alive connections,
+asking for gzip as browsers do."""
+
+import dataclasses
+import re
+import shutil
+import subprocess
+
+CONNECTIONS = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class Load:
+    """What one wrk run saw."""
+
+    requests_per_second: float
+    requests: int
+    # Answers other than 2xx and 3xx, and connections refused, cut or timed out.
+    bad_status: int
+    socket_errors: int
+
+
+def wrk_binary() -> str:
+    found = shutil.which("wrk") or shutil.which("wrk", path="/usr/bin:/usr/local/bin")
+    if not found:
+        raise SystemExit("The bench needs wrk: apt-get install wrk")
+    return found
+
+
+def parse(output: str) -> Load:
+    """The figures in wrk's report."""
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    if not rate or not total:
+        raise RuntimeError(f"wrk said:\n{output}")
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return Load(
+        requests_per_second=float(rate.group(1)),
+        requests=int(total.group(1)),
+        bad_status=int(bad.group(1)) if bad else 0,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
+def load(url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
+    """Hit `url` for `seconds` with `connections` kept-alive connections on one thread."""
+    result = subprocess.run(  # noqa: S603 (wrk, with our own arguments)
+        [
+            wrk_binary(),
+            "--threads",
+            "1",
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "--header",
+            "Accept-Encoding: gzip",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return parse(result.stdout)
