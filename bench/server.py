@@ -17,7 +17,8 @@ from django.conf import settings
 def serve(port: int, app: str, config: str, probe: str, **env: str) -> Iterator[str]:
     """Run gunicorn with `config` on 127.0.0.1:`port` until the block ends; yields its
     base address once `probe` answers. `env` adds to (or overrides) the environment."""
-    environ = {**os.environ, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", **env}
+    environ = {"GUNICORN_LOG_LEVEL": "warning", **os.environ}
+    environ |= {"BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", **env}
     environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     server = subprocess.Popen(  # noqa: S603 (our own gunicorn and config)
         [sys.executable, "-m", "gunicorn", "-c", config, app],

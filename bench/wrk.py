@@ -5,8 +5,17 @@ import dataclasses
 import re
 import shutil
 import subprocess
+import tempfile
 
 CONNECTIONS = 8
+# A new query string on every request: the page is rendered each time, never cached.
+UNIQUE_QUERY = """
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "?unique=" .. counter)
+end
+"""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +54,16 @@ def parse(output: str) -> Load:
     )
 
 
-def load(url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
-    """Hit `url` for `seconds` with `connections` kept-alive connections on one thread."""
+def load(url: str, seconds: float, connections: int = CONNECTIONS, *, unique: bool = False) -> Load:
+    """Hit `url` for `seconds` with `connections` kept-alive connections on one thread;
+    `unique`: with a new query string each time."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(UNIQUE_QUERY if unique else "")
+        script.flush()
+        return run(url, seconds, connections, script.name)
+
+
+def run(url: str, seconds: float, connections: int, script: str) -> Load:
     result = subprocess.run(  # noqa: S603 (wrk, with our own arguments)
         [
             wrk_binary(),
@@ -60,6 +77,8 @@ def load(url: str, seconds: float, connections: int = CONNECTIONS) -> Load:
             "10s",
             "--header",
             "Accept-Encoding: gzip",
+            "--script",
+            script,
             url,
         ],
         capture_output=True,
