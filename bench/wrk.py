@@ -4,6 +4,7 @@ asking for gzip as browsers do."""
 import dataclasses
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 
@@ -24,6 +25,8 @@ class Load:
 
     requests_per_second: float
     requests: int
+    # What came back, headers and (compressed) body, per request.
+    bytes_per_request: int
     # Answers other than 2xx and 3xx, and connections refused, cut or timed out.
     bad_status: int
     socket_errors: int
@@ -39,16 +42,19 @@ def wrk_binary() -> str:
 def parse(output: str) -> Load:
     """The figures in wrk's report."""
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    total = re.search(r"(\d+) requests in", output)
+    total = re.search(r"(\d+) requests in [\d.]+\w+, ([\d.]+)([KMG]?B) read", output)
     if not rate or not total:
         raise RuntimeError(f"wrk said:\n{output}")
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
+    requests = int(total.group(1))
+    read = float(total.group(2)) * {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30}[total.group(3)]
     return Load(
         requests_per_second=float(rate.group(1)),
-        requests=int(total.group(1)),
+        requests=requests,
+        bytes_per_request=round(read / max(requests, 1)),
         bad_status=int(bad.group(1)) if bad else 0,
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
     )
@@ -86,3 +92,14 @@ def run(url: str, seconds: float, connections: int, script: str) -> Load:
         check=True,
     )
     return parse(result.stdout)
+
+
+def combined(loads: list[Load]) -> Load:
+    """Several runs of equal length as one."""
+    return Load(
+        requests_per_second=sum(one.requests_per_second for one in loads) / len(loads),
+        requests=sum(one.requests for one in loads),
+        bytes_per_request=round(statistics.mean(one.bytes_per_request for one in loads)),
+        bad_status=sum(one.bad_status for one in loads),
+        socket_errors=sum(one.socket_errors for one in loads),
+    )

@@ -22,8 +22,11 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
+
+from tracker.ops.cache import outages
 
 log = logging.getLogger(__name__)
 CHANNEL = "mirror-changed"
@@ -45,10 +48,10 @@ class Mirror:
 
     def _client(self):
         """The Redis client under the cache, or None without Redis."""
-        backend = getattr(cache, "_cache", None)
-        if not getattr(settings, "REDIS_URL", "") or backend is None:
+        backend = caches["default"]
+        if not getattr(settings, "REDIS_URL", "") or not isinstance(backend, RedisCache):
             return None
-        return backend.get_client(write=True)
+        return backend._cache.get_client(write=True)
 
     def _listening(self) -> bool:
         """Subscribed (in this process), with every message so far applied."""
@@ -65,8 +68,8 @@ class Mirror:
                 pubsub = client.pubsub()
                 pubsub.subscribe(self._channel())
                 # The subscription is confirmed before anything is kept.
-                while pubsub.get_message(timeout=1.0) is None:
-                    pass
+                if pubsub.get_message(timeout=1.0) is None:
+                    raise RedisError("no confirmation of the subscription")
             except (RedisError, OSError) as error:
                 self._fail(error)
                 return False
@@ -88,7 +91,7 @@ class Mirror:
         self.values.clear()
 
     def _fail(self, error: Exception) -> None:
-        log.warning("not listening for changes (%s): reading the cache each time", error)
+        outages.failure("listen for changes", error)  # said once a minute at most
         self.values.clear()
         if self.pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
