@@ -102,6 +102,13 @@ def goals(found: Findings) -> list[str]:
         )
     else:
         lines.append(f"{verdict(None)} cached pages against the bare stack (no throughput run)")
+    if "bare static CSS" in found.loads:
+        itself, before = found.loads["bare static CSS"]
+        lines.append(
+            "[noise]     the bare static file against itself: "
+            f"{itself.requests_per_second / max(before.requests_per_second, 1e-9):.2f}x "
+            "(1.00 on a quiet machine: how far to trust the ratios)"
+        )
     bad = sum(page.bad_status + page.socket_errors for page, _ in found.loads.values())
     if found.loads:
         lines.append(f"{verdict(bad == 0)} no error under load: {bad} non-2xx or socket errors")

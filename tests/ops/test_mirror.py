@@ -67,4 +67,3 @@ def test_what_is_announced_while_the_connection_is_down_is_not_missed(redis_cach
     redis_cache.set("version", "v3")
     there.changed("version")
     assert here.get("version") == "v3", "listening again"
-
