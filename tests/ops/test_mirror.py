@@ -67,3 +67,13 @@ def test_what_is_announced_while_the_connection_is_down_is_not_missed(redis_cach
     redis_cache.set("version", "v3")
     there.changed("version")
     assert here.get("version") == "v3", "listening again"
+
+
+def test_with_redis_unreachable_a_read_is_a_miss_not_an_error():
+    dead = {"default": REAL_REDIS["default"] | {"LOCATION": "redis://127.0.0.1:1/0"}}
+    dead["default"]["OPTIONS"] = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+    with override_settings(CACHES=dead, REDIS_URL="redis://127.0.0.1:1/0"):
+        here = Mirror()
+        assert here.get("version") is None
+        assert here.pubsub is None, "not listening: every read asks the cache"
+        here.changed("version")  # nobody to tell; no error either
