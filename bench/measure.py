@@ -1,11 +1,8 @@
-"""What a page costs: its queries and render times in-process, and throughput through
-a real server."""
+"""What a page costs: its queries and render times in-process (throughput through a real
+server is bench/wrk.py's)."""
 
-import http.client
 import statistics
-import threading
 import time
-import urllib.parse
 
 from django.db import connection
 from django.test import Client
@@ -33,41 +30,12 @@ def measure(client: Client, url: str, runs: int = 7) -> tuple[int, float, float]
     return query_count, statistics.median(cold), statistics.median(cached)
 
 
-def machine_speed() -> str:
-    """A fixed pure-Python workload, to compare this machine's figures with another's."""
+def machine_speed() -> float:
+    """A fixed pure-Python workload, to compare this machine's figures with another's
+    (and a page's render time with it): the best of five runs, in milliseconds."""
     runs = []
     for _ in range(5):
         began = time.perf_counter()
         sum(range(10**6))
         runs.append((time.perf_counter() - began) * 1000)
-    return f"this machine: sum(range(10**6)) takes {min(runs):.1f} ms (best of 5)"
-
-
-def load(url: str, seconds: float, workers: int) -> float:
-    """Requests per second from `workers` threads hitting one address, each on its own
-    kept-alive connection, as browsers keep theirs (so the client's own work stays small
-    beside the server's)."""
-    parts = urllib.parse.urlsplit(url)
-    done = [0] * workers
-    stop = time.monotonic() + seconds
-
-    def run(slot: int) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        try:
-            while time.monotonic() < stop:
-                # As a browser asks: compressed if the server has it so.
-                connection.request("GET", parts.path, headers={"Accept-Encoding": "gzip"})
-                response = connection.getresponse()
-                response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"{url} answered {response.status}")
-                done[slot] += 1
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / seconds
+    return min(runs)

@@ -242,8 +242,9 @@ _timed_classes: dict[type, type] = {}
 
 def timed(resource_class: type) -> type:
     """The resource, stopping its import once it has run IMPORT_TIME_LIMIT_SECONDS, so
-    that no preview or import outlives the web server's timeout (gunicorn's gthread
-    workers would let it run on, holding its transaction open)."""
+    that no preview or import outlives the web server's timeout: it stops with a message
+    saying how to split the file, where gunicorn would kill the worker (GUNICORN_TIMEOUT)
+    and leave the person an error page."""
     if resource_class not in _timed_classes:
 
         class Timed(resource_class):

@@ -31,6 +31,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 from django.utils.module_loading import import_string
 
+from tracker.ops.mirror import mirror
+
 VERSION_KEY = "content-version"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # What a page's own response says about itself, kept with it. The security headers are
@@ -53,6 +55,7 @@ def new_version() -> tuple[str, float]:
 def bump_content_version() -> None:
     """Move the content version now: every cached page is replaced on its next visit."""
     cache.set(VERSION_KEY, new_version(), timeout=None)
+    mirror.changed(VERSION_KEY)
 
 
 def bump_on_commit(sender=None, using: str | None = None, **kwargs) -> None:
@@ -137,7 +140,8 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         address = f"{request.scheme}://{host}|{lang}|{request.get_full_path()}"
         key = "page:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-        version = cache.get(VERSION_KEY)
+        # Each process keeps the version it read, until a change is announced.
+        version = mirror.get(VERSION_KEY)
         if version is None:
             version = new_version()
             if not cache.add(VERSION_KEY, version, timeout=None):
