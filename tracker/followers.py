@@ -413,7 +413,8 @@ def _message(
     own = links(follower)
     context = {**context, **own, "follower": follower}
     message = EmailMultiAlternatives(
-        subject=subject,
+        # A title is one line of a header, whatever was typed into it.
+        subject=" ".join(subject.split()),
         body=render_to_string(f"tracker/email/{template}.txt", context),
         to=[follower.email],
         headers={
@@ -473,22 +474,22 @@ def new_token() -> str:
 
 def confirmation_token(follower: Follower, record: models.Model) -> str:
     """The signed, expiring token of a link that confirms `follower` and adds `record`
-    to what they follow."""
+    to what they follow (it names the follower by number, never by their secret)."""
     return signing.dumps(
-        {"t": follower.token, "k": type(record)._meta.model_name, "p": record.pk},
+        {"f": follower.pk, "k": type(record)._meta.model_name, "p": record.pk},
         salt=CONFIRM_SALT,
         compress=True,
     )
 
 
-def read_confirmation(token: str) -> tuple[str, str, int]:
-    """The follower's token, kind and key of the record in a confirmation token.
+def read_confirmation(token: str) -> tuple[int, str, int]:
+    """The follower, and the kind and key of the record, in a confirmation token.
     Raises signing.BadSignature (a SignatureExpired after CONFIRM_DAYS) for a bad one."""
     data = signing.loads(token, salt=CONFIRM_SALT, max_age=dt.timedelta(days=CONFIRM_DAYS))
     if not isinstance(data, dict) or data.get("k") not in Follow.KINDS:
         raise signing.BadSignature("not a confirmation")
     try:
-        return str(data["t"]), str(data["k"]), int(data["p"])
+        return int(data["f"]), str(data["k"]), int(data["p"])
     except (KeyError, TypeError, ValueError) as error:
         raise signing.BadSignature("not a confirmation") from error
 

@@ -196,12 +196,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     program's link checker, which opens links, confirms nothing), and the confirmation
     (POST), which adds the record to what the address follows."""
     try:
-        follower_token, kind, pk = followers.read_confirmation(token)
+        follower_pk, kind, pk = followers.read_confirmation(token)
     except signing.SignatureExpired:
         return _refused(request, "expired", 400)
     except signing.BadSignature:
         return _refused(request, "invalid", 400)
-    follower = _follower(follower_token)
+    follower = Follower.objects.filter(pk=follower_pk).first()
     record = followers.record_of(kind, pk)
     if follower is None or record is None:
         return _refused(request, "unknown", 404)
