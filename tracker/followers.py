@@ -267,12 +267,15 @@ def _following(news: list[News], frequency: str) -> dict[Follower, list[News]]:
 
 def send_news(news: list[News]) -> int:
     """One message to each follower who wants news at once. Returns how many."""
-    following = _following(news, Follower.Frequency.IMMEDIATE)
-    for follower, items in following.items():
+    sent = 0
+    for follower, items in _following(news, Follower.Frequency.IMMEDIATE).items():
         keys = "+".join(sorted(n.key for n in items))
         digest = hashlib.sha256(keys.encode()).hexdigest()[:24]
-        deliver(news_message(follower, items), key=f"follow:{follower.pk}:{digest}")
-    return len(following)
+        message = news_message(follower, items)
+        if message is not None:
+            deliver(message, key=f"follow:{follower.pk}:{digest}")
+            sent += 1
+    return sent
 
 
 # The weekly digest
@@ -315,11 +318,9 @@ def send_digests(now: dt.datetime | None = None) -> int:
             if since > now - DIGEST_EVERY:
                 continue
             items = [item for item in following.get(pk, []) if since <= item.when < until]
-            if items:
-                deliver(
-                    news_message(follower, items, since=since),
-                    key=f"follow-digest:{follower.pk}:{until.isoformat()}",
-                )
+            message = news_message(follower, items, since=since) if items else None
+            if message is not None:
+                deliver(message, key=f"follow-digest:{follower.pk}:{until.isoformat()}")
                 sent += 1
             follower.digest_through = until
             follower.save(update_fields=["digest_through"])
@@ -431,12 +432,14 @@ def _message(
 
 def news_message(
     follower: Follower, news: list[News], *, since: dt.datetime | None = None
-) -> EmailMultiAlternatives:
+) -> EmailMultiAlternatives | None:
     """The message telling `follower` of `news` (a weekly digest when `since` is given),
-    in their language."""
+    in their language; None if every record in it is gone since."""
     with translation.override(follower.language):
         items = lines(news)
         count = len(items)
+        if not count:
+            return None
         if since is not None:
             subject = npgettext(
                 "e-mail subject",

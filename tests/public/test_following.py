@@ -599,3 +599,21 @@ def test_chinese_pages_and_messages_punctuate_in_chinese(
     found = {name: western_marks(html.unescape(text)) for name, text in texts.items()}
     assert not {name: marks for name, marks in found.items() if marks}
     assert "里程碑 · 已完成：并网" in news.body
+
+
+def test_switching_to_the_weekly_digest_sends_nothing_already_sent(
+    client, hub, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    stored = follower(client, hub["project"], "w@example.org", capture)
+    measure(hub, capture)
+    assert len(mail.outbox) == 1
+    client.post(
+        f"/en/follow/manage/{stored.token}/",
+        {"language": "en", "frequency": "weekly", "follows": [stored.follows.get().pk]},
+    )
+    assert Follower.objects.get().frequency == "weekly"
+    mail.outbox.clear()
+    with capture(execute=True):
+        assert followers.send_digests(timezone.now() + dt.timedelta(days=8)) == 0
+    assert not mail.outbox

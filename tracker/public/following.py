@@ -42,9 +42,10 @@ from tracker.public.evidence import about, address_hash
 # What the form says about what is kept, on the form and on the follower's page.
 KEPT = _(
     "Only your e-mail address, the language and frequency you chose, what you follow, the "
-    "secret of your links and when you asked and confirmed are kept: not your IP address "
-    "or browser, and no record of what was sent. Every message has a link that deletes it "
-    "all at once. An address not confirmed within a week is deleted."
+    "secret of your links, when you asked and confirmed and when your last weekly digest "
+    "went are kept: not your IP address or browser, and no copy of what was sent. Every "
+    "message has a link that deletes it all at once. An address not confirmed within a "
+    "week is deleted."
 )
 RECORD_LABELS = {
     "programme": _("Programme"),
@@ -107,6 +108,12 @@ class ManageForm(forms.ModelForm):
         fields = ["language", "frequency"]
         labels = {"frequency": _("How often")}
         widgets = {"frequency": forms.RadioSelect}
+
+    def save(self, commit: bool = True) -> Follower:
+        if "frequency" in self.changed_data:
+            # A weekly digest starts now: what was sent at once is not sent again.
+            self.instance.digest_through = timezone.now()
+        return super().save(commit)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
