@@ -268,10 +268,11 @@ def _following(news: list[News], frequency: str) -> dict[Follower, list[News]]:
 def send_news(news: list[News]) -> int:
     """One message to each follower who wants news at once. Returns how many."""
     sent = 0
+    lines = Lines(news)
     for follower, items in _following(news, Follower.Frequency.IMMEDIATE).items():
         keys = "+".join(sorted(n.key for n in items))
         digest = hashlib.sha256(keys.encode()).hexdigest()[:24]
-        message = news_message(follower, items)
+        message = news_message(follower, items, lines)
         if message is not None:
             deliver(message, key=f"follow:{follower.pk}:{digest}")
             sent += 1
@@ -307,6 +308,7 @@ def send_digests(now: dt.datetime | None = None) -> int:
         for follower, items in _following(news, Follower.Frequency.WEEKLY).items()
     }
     sent = 0
+    lines = Lines(news)
     for pk in starts:
         with transaction.atomic():
             # Another run holding this follower sends theirs; one that finished since
@@ -318,7 +320,7 @@ def send_digests(now: dt.datetime | None = None) -> int:
             if since > now - DIGEST_EVERY:
                 continue
             items = [item for item in following.get(pk, []) if since <= item.when < until]
-            message = news_message(follower, items, since=since) if items else None
+            message = news_message(follower, items, lines, since=since) if items else None
             if message is not None:
                 deliver(message, key=f"follow-digest:{follower.pk}:{until.isoformat()}")
                 sent += 1
@@ -384,15 +386,25 @@ def _line(item: News, obj: models.Model) -> Line:
     return Line(what=what, title=title, url=site_url(obj.get_absolute_url()))  # type: ignore[attr-defined]
 
 
-def lines(news: list[News]) -> list[Line]:
-    """The items as the follower reads them, in the active language; an item whose
-    record is gone since is left out."""
-    records = _records(news)
-    return [
-        _line(item, records[item.model, item.pk])
-        for item in news
-        if (item.model, item.pk) in records
-    ]
+class Lines:
+    """The news as each language reads it, its records read once for every follower
+    rather than once each; an item whose record is gone since is left out."""
+
+    def __init__(self, news: list[News]):
+        self.news = news
+        self.by_language: dict[str, dict[str, Line]] = {}
+
+    def of(self, items: list[News], language: str) -> list[Line]:
+        if language not in self.by_language:
+            with translation.override(language):
+                records = _records(self.news)
+                self.by_language[language] = {
+                    item.key: _line(item, records[item.model, item.pk])
+                    for item in self.news
+                    if (item.model, item.pk) in records
+                }
+        known = self.by_language[language]
+        return [known[item.key] for item in items if item.key in known]
 
 
 def links(follower: Follower) -> dict[str, str]:
@@ -431,12 +443,12 @@ def _message(
 
 
 def news_message(
-    follower: Follower, news: list[News], *, since: dt.datetime | None = None
+    follower: Follower, news: list[News], lines: Lines, *, since: dt.datetime | None = None
 ) -> EmailMultiAlternatives | None:
     """The message telling `follower` of `news` (a weekly digest when `since` is given),
     in their language; None if every record in it is gone since."""
     with translation.override(follower.language):
-        items = lines(news)
+        items = lines.of(news, follower.language)
         count = len(items)
         if not count:
             return None

@@ -617,3 +617,26 @@ def test_switching_to_the_weekly_digest_sends_nothing_already_sent(
     with capture(execute=True):
         assert followers.send_digests(timezone.now() + dt.timedelta(days=8)) == 0
     assert not mail.outbox
+
+
+@pytest.mark.parametrize("count", [2, 40])
+def test_telling_many_followers_takes_a_fixed_number_of_queries(
+    hub, count, django_assert_max_num_queries
+):
+    from tracker.models import ChangeRequest
+
+    measurement = Measurement(target=hub["target"], value=3, as_of=dt.date(2026, 9, 30))
+    measurement.source = hub["source"]
+    change = publishing.save_change(instance=measurement, by=hub["manager"])
+    for n in range(count):
+        stored = Follower.objects.create(
+            email=f"x{n}@example.org",
+            token=f"token-{n}",
+            confirmed_at=timezone.now(),
+            language=("en", "zh-hans")[n % 2],
+        )
+        Follow.objects.create(follower=stored, project=hub["project"])
+    news = followers.news_of_changes([ChangeRequest.objects.get(pk=change.pk)])
+    # The followers with what they follow, then the record once in each language.
+    with django_assert_max_num_queries(3):
+        assert followers.send_news(news) == count
