@@ -510,11 +510,12 @@ def read_confirmation(token: str) -> tuple[int, str, int]:
 
 
 def forget_unconfirmed(now: dt.datetime | None = None) -> int:
-    """Erase the addresses never confirmed within CONFIRM_DAYS; their link has expired."""
+    """Erase the addresses never confirmed within CONFIRM_DAYS (their link has expired),
+    and those that follow nothing any more (what they followed was deleted)."""
     cutoff = (now or timezone.now()) - dt.timedelta(days=CONFIRM_DAYS)
-    deleted, _ = Follower.objects.filter(
-        confirmed_at__isnull=True, requested_at__lt=cutoff
-    ).delete()
+    unconfirmed = Q(confirmed_at__isnull=True, requested_at__lt=cutoff)
+    orphaned = Q(confirmed_at__isnull=False, follows__isnull=True)
+    deleted, _ = Follower.objects.filter(unconfirmed | orphaned).delete()
     return deleted
 
 

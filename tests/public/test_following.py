@@ -472,13 +472,19 @@ def test_bad_and_expired_links_get_a_clear_page_never_an_error(
     assert client.get(url).status_code == 404
 
 
-def test_an_address_never_confirmed_is_deleted_after_a_week(
+def test_an_address_never_confirmed_or_following_nothing_is_deleted(
     client, hub, django_capture_on_commit_callbacks
 ):
-    sign_up(client, hub["project"], "p@example.org", django_capture_on_commit_callbacks)
+    capture = django_capture_on_commit_callbacks
+    sign_up(client, hub["project"], "p@example.org", capture)
+    # Nor is an address kept that follows nothing any more (the record was deleted).
+    gone = follower(client, hub["other"], "gone@example.org", capture)
+    kept = follower(client, hub["target"], "kept@example.org", capture)
+    hub["other"].delete()
+    assert Follower.objects.filter(pk=gone.pk).exists()
     with time_machine.travel(timezone.now() + dt.timedelta(days=8)):
         followers.send_digests()
-    assert not Follower.objects.exists()
+    assert list(Follower.objects.all()) == [kept]
 
 
 # The weekly digest
