@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -1466,3 +1466,94 @@ DEMO_MODELS: list[type[DemoFlagged]] = [
     Source,
     Organisation,
 ]
+
+
+class Follower(models.Model):
+    """A reader who asked for e-mail when something they follow is published, without an
+    account (tracker/followers.py, tracker/public/following.py).
+
+    Only what sending needs is kept: the address, the language and frequency chosen,
+    what is followed (Follow), the secret token of the links in each message, when it
+    was asked for (an address never confirmed is erased after a few days) and confirmed,
+    and for a weekly digest how far the last one went. No IP address, no browser, no
+    history of what was sent. Unsubscribing deletes the row and its follows."""
+
+    class Frequency(models.TextChoices):
+        IMMEDIATE = "immediate", _("At once: one e-mail each time something is published")
+        WEEKLY = "weekly", _("Weekly: one e-mail a week, if anything was published")
+
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    frequency = models.CharField(
+        _("how often"), max_length=10, choices=Frequency, default=Frequency.IMMEDIATE
+    )
+    # The secret of every link the follower is sent (manage, unsubscribe; confirmation
+    # links carry it signed, with an expiry). Random, never derived from the address.
+    token = models.CharField(_("token"), max_length=64, unique=True, editable=False)
+    requested_at = models.DateTimeField(_("asked for"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    digest_through = models.DateTimeField(
+        _("weekly digest sent up to"),
+        null=True,
+        blank=True,
+        help_text=_("What was published before this time was in an earlier digest."),
+    )
+
+    class Meta:
+        verbose_name = _("follower")
+        verbose_name_plural = _("followers")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="follower_email_unique_any_case"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Follow(models.Model):
+    """One programme, project or target a follower follows (exactly one of the three)."""
+
+    follower = models.ForeignKey(
+        Follower, verbose_name=_("follower"), on_delete=models.CASCADE, related_name="follows"
+    )
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("programme"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    target = models.ForeignKey(
+        Target, verbose_name=_("target"), on_delete=models.CASCADE, null=True, blank=True
+    )
+
+    KINDS = ("programme", "project", "target")
+
+    class Meta:
+        verbose_name = _("followed record")
+        verbose_name_plural = _("followed records")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(programme__isnull=False, project__isnull=True, target__isnull=True)
+                    | Q(programme__isnull=True, project__isnull=False, target__isnull=True)
+                    | Q(programme__isnull=True, project__isnull=True, target__isnull=False)
+                ),
+                name="follow_one_record",
+            ),
+            models.UniqueConstraint(fields=["follower", "programme"], name="follow_programme_once"),
+            models.UniqueConstraint(fields=["follower", "project"], name="follow_project_once"),
+            models.UniqueConstraint(fields=["follower", "target"], name="follow_target_once"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.record)
+
+    @property
+    def record(self) -> Programme | Project | Target:
+        return self.programme or self.project or self.target  # type: ignore[return-value]
+
+    @property
+    def kind(self) -> str:
+        return next(kind for kind in self.KINDS if getattr(self, f"{kind}_id"))

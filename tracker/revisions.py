@@ -115,7 +115,7 @@ def _stored(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _kind_of(field: str, before: Any, after: Any) -> str:
+def kind_of(field: str, before: Any, after: Any) -> str:
     """What kind of change a field's new value makes."""
     if field == "withdrawn_on" and after is not None:
         return "withdrawn"
@@ -168,7 +168,7 @@ def changes_in(
                 before, after = getattr(older, field), getattr(newer, field)
                 if before == after:
                     continue
-                kind = _kind_of(field, before, after)
+                kind = kind_of(field, before, after)
                 if only is not None and kind not in only:
                     continue
                 changes.append(

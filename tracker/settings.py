@@ -219,7 +219,11 @@ CACHES = {
 # the tests, one process) the local-memory cache counts for that process only, which is
 # what E003 warns of; production sets REDIS_URL.
 EVIDENCE_RATE = os.environ.get("EVIDENCE_RATE", "5/h")
-# With the cache down the count is unknown: the form then refuses (503, saying the site
+# Following by e-mail (tracker/public/following.py): sign-ups per sender's address, and
+# confirmation messages per e-mail address (past which a sign-up sends nothing more).
+FOLLOW_RATE = os.environ.get("FOLLOW_RATE", "10/h")
+FOLLOW_ADDRESS_RATE = os.environ.get("FOLLOW_ADDRESS_RATE", "5/d")
+# With the cache down the count is unknown: the forms then refuse (503, saying the site
 # is the reason: tracker/public/limits.py) rather than take submissions without one.
 RATELIMIT_FAIL_OPEN = False
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from modeltranslation.translator import NotRegistered, translator
 
+from tracker import followers
 from tracker.editorial import notifications
 from tracker.editorial.scopes import scope
 from tracker.formatting import format_number
@@ -421,6 +422,8 @@ def _published(change: ChangeRequest, obj: models.Model, by) -> ChangeRequest:
     change.reviewer = by
     change.reviewed_at = timezone.now()
     change.save()
+    # Readers following the record hear of it once the transaction commits.
+    followers.published(change=change)
     return change
 
 

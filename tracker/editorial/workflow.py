@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tracker import followers
 from tracker.editorial import notifications
 from tracker.editorial.scopes import is_manager_of
 from tracker.models import ProgressUpdate
@@ -58,9 +59,12 @@ def update_publish(*, update: ProgressUpdate, by) -> ProgressUpdate:
         )
     update.published_at = update.reviewed_at = timezone.now()
     update.reviewer = by
-    return _step(
+    _step(
         update, state=ProgressUpdate.State.PUBLISHED, by=by, reason="Published.", event="published"
     )
+    # Readers following its project or programme hear of it once the transaction commits.
+    followers.published(update=update)
+    return update
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tracker.public import badges, evidence, views
+from tracker.public import badges, evidence, following, views
 
 app_name = "tracker"
 
@@ -67,6 +67,29 @@ urlpatterns = [
         {"kind": "project"},
         name="project-evidence",
     ),
+    # Following by e-mail (tracker/public/following.py): the form, then the links that
+    # messages carry, each with its secret token.
+    path(
+        "programmes/<slug:programme>/follow/",
+        following.follow,
+        {"kind": "programme"},
+        name="programme-follow",
+    ),
+    path(
+        "programmes/<slug:programme>/projects/<slug:key>/follow/",
+        following.follow,
+        {"kind": "project"},
+        name="project-follow",
+    ),
+    path(
+        "programmes/<slug:programme>/targets/<int:key>/follow/",
+        following.follow,
+        {"kind": "target"},
+        name="target-follow",
+    ),
+    path("follow/confirm/<str:token>/", following.confirm, name="follow-confirm"),
+    path("follow/manage/<str:token>/", following.manage, name="follow-manage"),
+    path("follow/unsubscribe/<str:token>/", following.unsubscribe, name="follow-unsubscribe"),
 ]
 
 # Badges are embedded elsewhere: one address for every language.

@@ -108,3 +108,12 @@ def milestone_badge(milestone, with_status: bool = True) -> dict:
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key)
+
+
+@register.inclusion_tag("tracker/_follow_form.html")
+def follow_form(action: str, form=None) -> dict:
+    """The "Follow by e-mail" form posting to `action`: blank on the record's pages
+    (which are cached, so it holds nothing of the visitor's), or `form` with its errors."""
+    from tracker.public.following import KEPT, FollowForm
+
+    return {"action": action, "form": form or FollowForm(), "kept": KEPT}
