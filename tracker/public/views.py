@@ -209,7 +209,12 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                     .select_related("evidence"),
                     to_attr="programme_milestones",
                 ),
-                Prefetch("sources", queryset=Source.objects.order_by("published_on", "pk")),
+                Prefetch(
+                    "sources",
+                    queryset=Source.objects.order_by("published_on", "pk").prefetch_related(
+                        "files"
+                    ),
+                ),
             )
         )
 
@@ -221,7 +226,9 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         filtered = Filtered.read(self.request, programme)
         table = ProjectTable(filtered.projects(projects, today), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        updates = list(ProgressUpdate.objects.published().filter(programme=programme)[:5])
+        updates = list(
+            ProgressUpdate.objects.published().with_photos().filter(programme=programme)[:5]
+        )
         # Only the milestones shown are read; the rest are counted by the database.
         milestones = Milestone.objects.published().filter(programme=programme)
         overdue = MilestoneQuerySet.overdue_q(today)
@@ -383,7 +390,7 @@ class ProjectDetailView(DetailView):
             .with_status()
             .prefetch_related(
                 "lead_organisations",
-                "sources",
+                "sources__files",
                 Prefetch(
                     "milestones",
                     queryset=Milestone.objects.published()
@@ -411,7 +418,7 @@ class ProjectDetailView(DetailView):
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,
-                "updates": ProgressUpdate.objects.published().filter(project=project),
+                "updates": ProgressUpdate.objects.published().with_photos().filter(project=project),
                 "changes": revisions.programme_changes(project.programme, project=project)[:20],
                 **badge_context(
                     self.request,
@@ -440,8 +447,8 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
             .with_status()
             .select_related("project", "reported_equivalent_source")
             .prefetch_related(
-                Prefetch("measurements__source"),
-                "sources",
+                Prefetch("measurements__source__files"),
+                "sources__files",
             )
         )
 
@@ -500,6 +507,7 @@ class MilestoneDetailView(DetailView):
             .filter(programme__slug=self.kwargs["programme"])
             .with_slippage()
             .select_related("programme", "project", "evidence")
+            .prefetch_related("evidence__files", "photos")
         )
 
     def get_context_data(self, **kwargs):
@@ -510,7 +518,9 @@ class MilestoneDetailView(DetailView):
                 "programme": milestone.programme,
                 "project": milestone.project,
                 "history": revisions.milestone_changes(milestone),
-                "updates": ProgressUpdate.objects.published().filter(milestones=milestone),
+                "updates": ProgressUpdate.objects.published()
+                .with_photos()
+                .filter(milestones=milestone),
             }
         )
         return context
