@@ -244,8 +244,12 @@ class EvidenceFileForm(TrackerForm):
             return cleaned
         checked.attach_to(self.instance)
         self.instance.uploaded_by = user
-        if kind == EvidenceFile.Kind.ARCHIVE and not self.instance.retrieved_at:
-            self.instance.retrieved_at = cleaned.get("retrieved_at") or timezone.now()
+        if kind == EvidenceFile.Kind.ARCHIVE:
+            # A saved copy was retrieved when it was saved, or, unless told, now.
+            cleaned["retrieved_at"] = cleaned.get("retrieved_at") or timezone.now()
+            self.instance.retrieved_at = cleaned["retrieved_at"]
+            if self.instance.source_id and not self.instance.retrieved_from:
+                self.instance.retrieved_from = self.instance.source.url
         return cleaned
 
 
