@@ -1501,7 +1501,7 @@ class EvidenceFile(Timestamped):
     milestone = models.ForeignKey(
         Milestone,
         verbose_name=_("milestone"),
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="photos",
         null=True,
         blank=True,

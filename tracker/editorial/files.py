@@ -231,9 +231,38 @@ def _is_csv(content: bytes) -> bool:
     return bool(rows)
 
 
+def refuse_exif(content: bytes, checked: CheckedFile) -> None:
+    """For content kept as it is (an import): an image must already be without EXIF."""
+    if not checked.is_image:
+        return
+    with Image.open(io.BytesIO(content)) as image:
+        if image.getexif():
+            raise FileRefused(_("The image still carries EXIF data."))
+
+
 def read_upload(upload) -> bytes:
     """An uploaded file's bytes, no more than one past the limit (the rest is refused)."""
     if upload.size is not None and upload.size > settings.EVIDENCE_MAX_FILE_BYTES:
         raise FileRefused(too_large(upload.size, settings.EVIDENCE_MAX_FILE_BYTES))
     upload.seek(0)
     return upload.read(settings.EVIDENCE_MAX_FILE_BYTES + 1)
+
+
+def stored_problems() -> list[str]:
+    """Each evidence file whose stored content is missing or no longer matches its
+    SHA-256 (after a restore, say), in words; empty when every file is intact."""
+    problems = []
+    for record in EvidenceFile.objects.order_by("pk").iterator():
+        digest = hashlib.sha256()
+        try:
+            with record.file.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                    digest.update(chunk)
+        except (FileNotFoundError, OSError) as error:
+            problems.append(
+                f"#{record.pk} {record.file.name}: missing ({error.__class__.__name__})"
+            )
+            continue
+        if digest.hexdigest() != record.sha256:
+            problems.append(f"#{record.pk} {record.file.name}: content does not match its SHA-256")
+    return problems

@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
                 ('alt_text_zh_hans', models.CharField(blank=True, help_text='What the photo shows, for readers who cannot see it.', max_length=300, null=True, verbose_name='text alternative')),
                 ('retrieved_from', models.URLField(blank=True, max_length=500, verbose_name='retrieved from')),
                 ('retrieved_at', models.DateTimeField(blank=True, null=True, verbose_name='retrieved at')),
-                ('milestone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='photos', to='tracker.milestone', verbose_name='milestone')),
+                ('milestone', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='tracker.milestone', verbose_name='milestone')),
                 ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='files', to='tracker.source', verbose_name='source')),
                 ('update', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='tracker.progressupdate', verbose_name='progress update')),
                 ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
