@@ -1535,6 +1535,9 @@ class EvidenceFile(Timestamped):
     history = HistoricalRecords()
     objects = EvidenceFileQuerySet.as_manager()
 
+    # Checked content waiting to be stored (tracker/editorial/files.py, store_files).
+    pending_content: dict[str, Any]
+
     class Meta:
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
@@ -1591,7 +1594,7 @@ class EvidenceFile(Timestamped):
 
     @property
     def download_name(self) -> str:
-        return self.file.name.rsplit("/", 1)[-1]
+        return (self.file.name or "").rsplit("/", 1)[-1]
 
     def get_preview_url(self) -> str:
         return reverse("evidence-preview", kwargs={"pk": self.pk})

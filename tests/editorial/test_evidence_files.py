@@ -270,3 +270,35 @@ def test_a_wrong_name_or_a_lost_file_is_not_found(hub, client, media_root):
     assert client.get(f"/files/{document.pk}/other.pdf").status_code == 404
     (media_root / document.file.name).unlink()
     assert client.get(document.get_absolute_url()).status_code == 404
+
+
+def test_files_on_a_page_cost_one_query_however_many(hub, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.opendata.test_document_files import attach
+
+    urls = [hub["project"].get_absolute_url(), hub["programme"].get_absolute_url()]
+    updates = [
+        factories.ProgressUpdateFactory(project=hub["project"], programme=hub["programme"])
+        for _ in range(3)
+    ]
+    hub["programme"].sources.add(hub["source"])
+
+    def queries() -> list[int]:
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    without = queries()
+    attach(files.PDF, "survey.pdf", source=hub["source"])
+    for update in updates:
+        attach(files.jpeg_with_gps((40, 30)), "site.jpg", update=update)
+        attach(files.jpeg_with_gps((30, 40)), "gate.jpg", update=update)
+    with_files = queries()
+    assert [after - before for before, after in zip(without, with_files, strict=True)] == [1, 1]
+    page = client.get(urls[0]).content.decode()
+    assert page.count('class="photo"') == 6 and page.count('class="source-file"') == 1

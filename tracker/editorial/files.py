@@ -98,7 +98,7 @@ class CheckedFile:
         else:
             record.preview.name = ""
             record.preview_width = record.preview_height = None
-        record.pending_content = pending  # type: ignore[attr-defined]  # read by store_files
+        record.pending_content = pending  # read by store_files
         return record
 
 

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from django.core.files.storage import default_storage
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
@@ -46,7 +50,7 @@ def evidence_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
     if name != record.download_name:
         raise Http404
     return _serve(
-        record.file.name,
+        record.file.name or "",
         record.media_type,
         record.download_name,
         attachment=not record.is_image,
@@ -58,4 +62,36 @@ def evidence_preview(request: HttpRequest, pk: int) -> FileResponse:
     record = _readable(request, pk)
     if not record.preview:
         raise Http404
-    return _serve(record.preview.name, "image/jpeg", "preview.jpg", attachment=False)
+    return _serve(record.preview.name or "", "image/jpeg", "preview.jpg", attachment=False)
+
+
+def has_files(relation: str) -> Exists:
+    """Annotation: whether the record (a source: "source", an update: "update") holds
+    any file, so that a page with none spends no query on them."""
+    return Exists(EvidenceFile.objects.filter(**{relation: OuterRef("pk")}))
+
+
+def attach_files(*, sources: Iterable = (), updates: Iterable = ()) -> None:
+    """Each source's files and each update's photos, read in one query for the page (and
+    none when `has_files` found nothing), as `source.files.all()` and
+    `update.photos.all()` then answer without asking the database."""
+    sources, updates = list(sources), list(updates)
+    holding = {
+        kind: [r.pk for r in records if getattr(r, "has_files", True)]
+        for kind, records in (("source", sources), ("update", updates))
+    }
+    found: dict[tuple[str, int], list[EvidenceFile]] = defaultdict(list)
+    if holding["source"] or holding["update"]:
+        rows = EvidenceFile.objects.filter(
+            Q(source__in=holding["source"]) | Q(update__in=holding["update"])
+        ).order_by("created_at", "pk")
+        for row in rows:
+            key = ("source", row.source_id) if row.source_id else ("update", row.update_id)
+            found[key].append(row)  # type: ignore[index]  # one of the two is set
+    for records, kind, name in ((sources, "source", "files"), (updates, "update", "photos")):
+        for record in records:
+            # As prefetch_related leaves it: a queryset already evaluated.
+            queryset = getattr(record, name).get_queryset()
+            queryset._result_cache = found.get((kind, record.pk), [])
+            queryset._prefetch_done = True
+            record.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset

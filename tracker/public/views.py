@@ -38,6 +38,7 @@ from tracker.models import (
 )
 from tracker.opendata import downloads
 from tracker.public import charts, search
+from tracker.public.files import attach_files, has_files
 from tracker.public.filters import MilestoneFilter
 from tracker.public.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 
@@ -211,8 +212,8 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                 ),
                 Prefetch(
                     "sources",
-                    queryset=Source.objects.order_by("published_on", "pk").prefetch_related(
-                        "files"
+                    queryset=Source.objects.order_by("published_on", "pk").annotate(
+                        has_files=has_files("source")
                     ),
                 ),
             )
@@ -227,8 +228,11 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         table = ProjectTable(filtered.projects(projects, today), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         updates = list(
-            ProgressUpdate.objects.published().with_photos().filter(programme=programme)[:5]
+            ProgressUpdate.objects.published()
+            .annotate(has_files=has_files("update"))
+            .filter(programme=programme)[:5]
         )
+        attach_files(sources=programme.sources.all(), updates=updates)
         # Only the milestones shown are read; the rest are counted by the database.
         milestones = Milestone.objects.published().filter(programme=programme)
         overdue = MilestoneQuerySet.overdue_q(today)
@@ -390,7 +394,9 @@ class ProjectDetailView(DetailView):
             .with_status()
             .prefetch_related(
                 "lead_organisations",
-                "sources__files",
+                Prefetch(
+                    "sources", queryset=Source.objects.annotate(has_files=has_files("source"))
+                ),
                 Prefetch(
                     "milestones",
                     queryset=Milestone.objects.published()
@@ -405,6 +411,12 @@ class ProjectDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         project, today = self.object, timezone.localdate()
+        updates = list(
+            ProgressUpdate.objects.published()
+            .annotate(has_files=has_files("update"))
+            .filter(project=project)
+        )
+        attach_files(sources=project.sources.all(), updates=updates)
         rating = status.project_rating(project, today)
         assessed = status.project_targets(project, today)
         context.update(
@@ -418,7 +430,7 @@ class ProjectDetailView(DetailView):
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,
-                "updates": ProgressUpdate.objects.published().with_photos().filter(project=project),
+                "updates": updates,
                 "changes": revisions.programme_changes(project.programme, project=project)[:20],
                 **badge_context(
                     self.request,
