@@ -302,3 +302,41 @@ def test_files_on_a_page_cost_one_query_however_many(hub, client):
     assert [after - before for before, after in zip(without, with_files, strict=True)] == [1, 1]
     page = client.get(urls[0]).content.decode()
     assert page.count('class="photo"') == 6 and page.count('class="source-file"') == 1
+
+
+def test_pages_with_files_are_valid_html_and_punctuate_in_chinese(hub, client, tmp_path):
+    import html as html_module
+
+    from tests.helpers import vnu_errors
+    from tests.opendata.test_document_files import attach
+    from tests.public.test_bilingual import western_marks
+
+    update = factories.ProgressUpdateFactory(project=hub["project"], programme=hub["programme"])
+    photo = attach(files.jpeg_with_gps((40, 30)), "site.jpg", update=update)
+    photo.caption_zh_hans = "工地大门"
+    photo.save()
+    attach(files.jpeg_with_gps((30, 40)), "gate.jpg", milestone=hub["milestone"])
+    attach(files.PDF, "survey.pdf", source=hub["source"])
+    archived = checks.check(b"<!DOCTYPE html><p>page</p>", "page.html", html_allowed=True)
+    archived.attach_to(
+        EvidenceFile(
+            source=hub["source"],
+            kind="archive",
+            retrieved_at="2026-11-28T10:00:00+08:00",
+            retrieved_from=hub["source"].url,
+        )
+    ).save()
+    hub["milestone"].evidence = hub["source"]
+    hub["milestone"].save()
+    project = hub["project"].get_absolute_url()
+    urls = [
+        address.replace("/en/", f"/{lang}/")
+        for lang in ("en", "zh-hans")
+        for address in (project, hub["milestone"].get_absolute_url())
+    ]
+    pages = {url: client.get(url) for url in urls}
+    chinese = page_text(pages[project.replace("/en/", "/zh-hans/")])
+    assert "SHA-256：" in chinese and "工地大门" in chinese
+    assert not western_marks(html_module.unescape(chinese))
+    assert "Archived copy (retrieved Nov. 28, 2026, 10 a.m.)" in page_text(pages[project])
+    assert not vnu_errors(pages, tmp_path)
