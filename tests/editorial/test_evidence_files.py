@@ -340,3 +340,21 @@ def test_pages_with_files_are_valid_html_and_punctuate_in_chinese(hub, client, t
     assert not western_marks(html_module.unescape(chinese))
     assert "Archived copy (retrieved Nov. 28, 2026, 10 a.m.)" in page_text(pages[project])
     assert not vnu_errors(pages, tmp_path)
+
+
+def test_an_editor_cannot_attach_a_file_to_a_source_the_public_record_cites(hub):
+    url = reverse("admin:tracker_source_change", args=[hub["source"].pk])
+    response = post_with_file(as_user(hub["editor"]), url, "files", files.PDF, "survey.pdf")
+    assert response.status_code == 403
+    assert not EvidenceFile.objects.exists()
+
+
+def test_an_editor_of_another_project_cannot_reach_an_updates_photos(hub, client):
+    update = factories.ProgressUpdateFactory(
+        project=hub["project"], state=ProgressUpdate.State.DRAFT, published_at=None
+    )
+    outsider = editor_of(factories.ProjectFactory(programme=hub["programme"]), "outsider")
+    url = reverse("admin:tracker_progressupdate_change", args=[update.pk])
+    response = as_user(outsider).post(url, {"photos-TOTAL_FORMS": "1"})
+    assert response.status_code in (302, 404)
+    assert not EvidenceFile.objects.exists()
