@@ -211,8 +211,16 @@ def test_an_editors_milestone_photo_waits_for_the_manager(hub, client):
     assert change.content_type.model == "evidencefile"
     assert "The gate" not in client.get(milestone.get_absolute_url()).content.decode()
 
+    # The manager sees the photo before publishing it; no one else does.
     review = reverse("admin:tracker_changerequest_change", args=[change.pk])
-    as_user(hub["manager"]).post(review, {"_publish": "1"})
+    manager = as_user(hub["manager"])
+    preview = reverse("admin:tracker_changerequest_file", args=[change.pk, "preview"])
+    assert f'src="{preview}" alt="The gate"' in manager.get(review).content.decode()
+    assert manager.get(preview)["Content-Type"] == "image/jpeg"
+    assert client.get(preview).status_code == 302  # to the login page
+    other = manager_of(factories.ProgrammeFactory(), "other-manager")
+    assert as_user(other).get(preview).status_code == 404
+    manager.post(review, {"_publish": "1"})
     photo = EvidenceFile.objects.get(milestone=milestone)
     html = client.get(milestone.get_absolute_url()).content.decode()
     assert 'alt="The gate"' in html and photo.sha256 in html

@@ -67,6 +67,7 @@ from tracker.models import (
     Source,
     Target,
 )
+from tracker.public import files as public_files
 from tracker.spreadsheets import ADMIN_EXPORT_FORMATS
 
 admin.site.site_header = _("Policy target tracker: staff")
@@ -1077,12 +1078,43 @@ class ChangeRequestAdmin(admin.ModelAdmin):
                 "author_name": person(obj.author) if obj else "",
                 "reviewer_name": person(obj.reviewer) if obj and obj.reviewer_id else "",
                 "via": publishing.VIA_LABELS.get(obj.source, obj.source) if obj else "",
+                "pending_photo": pending_photo(obj),
                 "show_save": False,
                 "show_save_and_continue": False,
                 "show_save_and_add_another": False,
             }
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/file/<str:field>/",
+                self.admin_site.admin_view(self.pending_file),
+                name="tracker_changerequest_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pending_file(self, request, object_id, field):
+        """The file a proposed photo names, for its reviewer (and author) to see before it
+        is published; the public reaches it only once published (tracker.public.files)."""
+        change = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        name = (change.values.get(field) if change is not None else None) or ""
+        if (
+            change is None
+            or change.content_type.model_class() is not EvidenceFile
+            or field not in ("file", "preview")
+            or not name.startswith("evidence/")
+        ):
+            raise Http404
+        media_type = "image/jpeg" if field == "preview" else change.values.get("media_type", "")
+        return public_files.serve(
+            name,
+            media_type or "application/octet-stream",
+            name.rsplit("/", 1)[-1],
+            attachment=not media_type.startswith("image/"),
+        )
 
     def response_change(self, request, obj):
         steps = {
@@ -1110,6 +1142,23 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The comment is saved by the review step itself (publishing.return_change).
         pass
+
+
+def pending_photo(change: ChangeRequest | None) -> dict | None:
+    """A proposed photo's preview, shown on its review page."""
+    if change is None or change.content_type.model_class() is not EvidenceFile:
+        return None
+    values = change.values
+    if not values.get("preview"):
+        return None
+    url = reverse("admin:tracker_changerequest_file", args=[change.pk, "preview"])
+    return {
+        "preview": url,
+        "file": reverse("admin:tracker_changerequest_file", args=[change.pk, "file"]),
+        "alt": values.get("alt_text_en") or values.get("caption_en") or values.get("file"),
+        "width": values.get("preview_width"),
+        "height": values.get("preview_height"),
+    }
 
 
 def person(user) -> str:

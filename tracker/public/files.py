@@ -29,7 +29,7 @@ def _readable(request: HttpRequest, pk: int) -> EvidenceFile:
     return found
 
 
-def _serve(name: str, media_type: str, download_name: str, *, attachment: bool) -> FileResponse:
+def serve(name: str, media_type: str, download_name: str, *, attachment: bool) -> FileResponse:
     try:
         handle = default_storage.open(name, "rb")
     except (FileNotFoundError, OSError, ValueError) as error:
@@ -49,7 +49,7 @@ def evidence_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
     record = _readable(request, pk)
     if name != record.download_name:
         raise Http404
-    return _serve(
+    return serve(
         record.file.name or "",
         record.media_type,
         record.download_name,
@@ -62,7 +62,7 @@ def evidence_preview(request: HttpRequest, pk: int) -> FileResponse:
     record = _readable(request, pk)
     if not record.preview:
         raise Http404
-    return _serve(record.preview.name or "", "image/jpeg", "preview.jpg", attachment=False)
+    return serve(record.preview.name or "", "image/jpeg", "preview.jpg", attachment=False)
 
 
 def has_files(relation: str) -> Exists:
