@@ -6,8 +6,10 @@ those fields are edited on the record's own page, reached by the row's link.
 
 import csv
 import itertools
+import time
 from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
@@ -516,7 +518,18 @@ class SourceAdmin(TrackerAdmin):
         if not is_a_manager(request.user):
             messages.error(request, gettext("Only a programme manager can archive a copy."))
             return
-        for source in queryset[:20]:
+        # Within the time a request may take (IMPORT_TIME_LIMIT_SECONDS, below gunicorn's
+        # timeout): a source whose fetch might not fit is left for another go.
+        started = time.monotonic()
+        budget = settings.IMPORT_TIME_LIMIT_SECONDS - settings.ARCHIVE_TIMEOUT_SECONDS
+        for index, source in enumerate(queryset):
+            if time.monotonic() - started > budget:
+                messages.warning(
+                    request,
+                    gettext("Not tried, for lack of time: %(count)s. Select fewer at once.")
+                    % {"count": queryset.count() - index},
+                )
+                break
             if not self.has_change_permission(request, source):
                 messages.error(
                     request,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import socket
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -111,7 +112,7 @@ def fetch(url: str) -> tuple[bytes, str]:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310  # scheme checked above
     try:
         with _opener().open(request, timeout=settings.ARCHIVE_TIMEOUT_SECONDS) as response:
-            content = response.read(limit + 1)
+            content = _read(response, limit + 1)
             final = response.geturl()
     except ArchiveError:
         raise
@@ -129,6 +130,22 @@ def fetch(url: str) -> tuple[bytes, str]:
     if len(content) > limit:
         raise ArchiveError(files.too_large(len(content), limit))
     return content, final
+
+
+def _read(response, most: int) -> bytes:
+    """At most `most` bytes, within ARCHIVE_TIMEOUT_SECONDS in all: a server that sends
+    a byte now and then is not waited for beyond it."""
+    deadline = time.monotonic() + settings.ARCHIVE_TIMEOUT_SECONDS
+    chunks, size = [], 0
+    while size < most:
+        if time.monotonic() > deadline:
+            raise ArchiveError(_("The page took too long to arrive: nothing archived."))
+        chunk = response.read(min(65536, most - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 @transaction.atomic
