@@ -20,6 +20,13 @@ def no_page_cache(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Files a test stores go to a folder of its own, never into the working tree."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def english():
     """Each test starts in English: a request in another language leaves it active."""
     with translation.override("en"):

@@ -120,6 +120,8 @@ def ensure_roles() -> None:
         group, _ = Group.objects.get_or_create(name=name)
         codenames = [f"{action}_{model}" for model, actions in rights.items() for action in actions]
         codenames += roles.EXTRA.get(name, []) + review.REVIEW_RIGHTS
+        # Evidence files and photos (the migration that adds EvidenceFile).
+        codenames += ["view_evidencefile", "add_evidencefile", "change_evidencefile"]
         codenames = [code for code in codenames if code != "delete_measurement"]
         group.permissions.set(
             Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)

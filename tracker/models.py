@@ -1094,6 +1094,10 @@ class ProgressUpdateQuerySet(models.QuerySet):
             .order_by("-published_at", "-pk")
         )
 
+    def with_photos(self) -> ProgressUpdateQuerySet:
+        """With their photos, read in one query for all the updates shown."""
+        return self.prefetch_related("photos")
+
 
 class ProgressUpdate(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     class State(models.TextChoices):
@@ -1452,6 +1456,167 @@ class EvidenceSubmission(models.Model):
     @property
     def record(self) -> Target | Milestone | Project | None:
         return self.target or self.milestone or self.project
+
+
+class EvidenceFileQuerySet(models.QuerySet):
+    def published(self) -> EvidenceFileQuerySet:
+        """Files the public may read: a source's when the public record cites the source,
+        an update's once the update is published, a milestone's (a milestone photo is
+        a row only once a manager published it, see publishing.py)."""
+        return self.filter(
+            Q(source__in=Source.objects.published().values("pk"))
+            | Q(update__state=ProgressUpdate.State.PUBLISHED)
+            | Q(milestone__isnull=False)
+        )
+
+
+class EvidenceFile(Timestamped):
+    """A file kept as evidence: a source's document or archived copy of its page, or a
+    photo of a progress update or milestone. The content was checked when it came in
+    (tracker/editorial/files.py), images re-encoded without their EXIF data; its SHA-256
+    is shown publicly so that anyone holding a copy can check it is the same file."""
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Document")
+        ARCHIVE = "archive", _("Archived copy of the page")
+        PHOTO = "photo", _("Photo")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.DOCUMENT)
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        on_delete=models.CASCADE,
+        related_name="files",
+        null=True,
+        blank=True,
+    )
+    update = models.ForeignKey(
+        ProgressUpdate,
+        verbose_name=_("progress update"),
+        on_delete=models.CASCADE,
+        related_name="photos",
+        null=True,
+        blank=True,
+    )
+    milestone = models.ForeignKey(
+        Milestone,
+        verbose_name=_("milestone"),
+        on_delete=models.CASCADE,
+        related_name="photos",
+        null=True,
+        blank=True,
+    )
+    file = models.FileField(_("file"), max_length=300)
+    preview = models.FileField(_("preview"), max_length=300, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    media_type = models.CharField(_("media type"), max_length=100)
+    original_name = models.CharField(_("file name"), max_length=200)
+    preview_width = models.PositiveIntegerField(_("preview width"), null=True, blank=True)
+    preview_height = models.PositiveIntegerField(_("preview height"), null=True, blank=True)
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
+    alt_text = models.CharField(
+        _("text alternative"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the photo shows, for readers who cannot see it."),
+    )
+    retrieved_from = models.URLField(_("retrieved from"), max_length=500, blank=True)
+    retrieved_at = models.DateTimeField(_("retrieved at"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+    objects = EvidenceFileQuerySet.as_manager()
+
+    # Checked content waiting to be stored (tracker/editorial/files.py, store_files).
+    pending_content: dict[str, Any]
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(source__isnull=False, update__isnull=True, milestone__isnull=True)
+                    | Q(source__isnull=True, update__isnull=False, milestone__isnull=True)
+                    | Q(source__isnull=True, update__isnull=True, milestone__isnull=False)
+                ),
+                name="evidence_file_of_one_record",
+                violation_error_message=_("A file belongs to one source, update or milestone."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="photo", source__isnull=True)
+                | (~Q(kind="photo") & Q(source__isnull=False)),
+                name="evidence_file_kind_fits_record",
+                violation_error_message=_(
+                    "Updates and milestones carry photos; sources carry documents and "
+                    "archived copies."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"),
+                name="evidence_file_sha256_hex",
+                violation_error_message=_("The SHA-256 is 64 hexadecimal digits."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.caption or self.original_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.store_files()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("evidence-file", kwargs={"pk": self.pk, "name": self.download_name})
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+    @property
+    def record(self) -> Source | ProgressUpdate | Milestone | None:
+        return self.source or self.update or self.milestone
+
+    @property
+    def project(self) -> Project | None:
+        """The project the file's update or milestone belongs to (publishing.owner_of)."""
+        record = self.update or self.milestone
+        return record.project if record is not None else None
+
+    @property
+    def download_name(self) -> str:
+        return (self.file.name or "").rsplit("/", 1)[-1]
+
+    def get_preview_url(self) -> str:
+        return reverse("evidence-preview", kwargs={"pk": self.pk})
+
+    def store_files(self) -> None:
+        """Write checked content not yet stored (tracker/editorial/files.py attached it)
+        to the storage, under names made of its hash: the same file is stored once."""
+        from django.core.files.storage import default_storage
+
+        for field, content in getattr(self, "pending_content", {}).items():
+            name = getattr(self, field).name
+            if not default_storage.exists(name):
+                stored = default_storage.save(name, content)
+                setattr(self, field, stored)
+        self.pending_content = {}
+
+    def clean(self) -> None:
+        # Not tied to a field: the form that uploads the file names it differently.
+        if self.kind == self.Kind.PHOTO and self.media_type and not self.is_image:
+            raise ValidationError(_("A photo must be an image (JPEG, PNG, GIF or WebP)."))
+        if self.kind == self.Kind.PHOTO and self.source_id:
+            raise ValidationError(_("Sources carry documents and archived copies, not photos."))
 
 
 # Order matters: clear_demo deletes from the first to the last, dependants first.

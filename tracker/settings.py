@@ -186,8 +186,42 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = ("en", "zh-hans")
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Evidence files (sources' documents, archived pages, photos): on the local file system
+# under MEDIA_ROOT by default, or in any S3-compatible object store with
+# STORAGE_BACKEND=s3 and the AWS_* variables django-storages reads (see README). They
+# are served only through tracker.public.files, never straight from MEDIA_URL.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "/media/"
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "s3":
+    _default_storage: dict = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_LOCATION", ""),
+            # Private objects: every file is served by the site, after its checks.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND == "filesystem":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured("STORAGE_BACKEND: use filesystem or s3.")
+# Uploads: what one evidence file may weigh, and the largest image (in pixels) opened.
+EVIDENCE_MAX_FILE_BYTES = int(os.environ.get("EVIDENCE_MAX_FILE_BYTES", str(10 * 1024 * 1024)))
+EVIDENCE_MAX_IMAGE_PIXELS = int(os.environ.get("EVIDENCE_MAX_IMAGE_PIXELS", str(40_000_000)))
+# Archived copies of cited pages are fetched only where the operator allows outbound
+# access; private and loopback addresses never, unless a test allows them.
+ARCHIVE_FETCH_ENABLED = env_bool("ARCHIVE_FETCH_ENABLED", False)
+ARCHIVE_ALLOW_PRIVATE_ADDRESSES = env_bool("ARCHIVE_ALLOW_PRIVATE_ADDRESSES", False)
+ARCHIVE_TIMEOUT_SECONDS = float(os.environ.get("ARCHIVE_TIMEOUT_SECONDS", "10"))
+ARCHIVE_MAX_BYTES = int(os.environ.get("ARCHIVE_MAX_BYTES", str(EVIDENCE_MAX_FILE_BYTES)))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -64,6 +64,11 @@ class ProgrammeGroupTranslation(TranslationOptions):
     required_languages = {"en": ("name",)}
 
 
+@register(models.EvidenceFile)
+class EvidenceFileTranslation(TranslationOptions):
+    fields = ("caption", "alt_text")
+
+
 # History keeps both languages: each historical model gets the same translated fields,
 # so a change to the Chinese text is recorded like a change to the English.
 for _options in list(translator._registry.values()):

@@ -9,8 +9,8 @@ from django.urls import include, path
 
 from tracker.opendata import urls as opendata
 from tracker.ops import health
+from tracker.public import files, views
 from tracker.public import urls as public
-from tracker.public import views
 from tracker.public.sitemaps import SITEMAPS
 
 API = "api/v1/"
@@ -43,6 +43,9 @@ urlpatterns = [
     path("robots.txt", views.robots, name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
+    # Evidence files: one address per file, whatever the language of the page citing it.
+    path("files/<int:pk>-preview.jpg", files.evidence_preview, name="evidence-preview"),
+    path("files/<int:pk>/<str:name>", files.evidence_file, name="evidence-file"),
     path(BADGES, include(public.badge_patterns)),
     *i18n_patterns(
         path("", include((public.urlpatterns + opendata.localised, public.app_name))),

@@ -6,8 +6,10 @@ those fields are edited on the record's own page, reached by the row's link.
 
 import csv
 import itertools
+import time
 from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
@@ -30,15 +32,18 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
 from tracker import status
-from tracker.editorial import notifications, publishing, staff
+from tracker.editorial import archive, notifications, publishing, staff
 from tracker.editorial import workflow as services
 from tracker.editorial.forms import (
     EditableRowForm,
+    EvidenceFileForm,
     MeasurementForm,
     MilestoneForm,
+    PhotoForm,
     ProgressUpdateForm,
     TargetForm,
     TrackerForm,
+    is_a_manager,
 )
 from tracker.editorial.resources import (
     MeasurementResource,
@@ -51,6 +56,7 @@ from tracker.editorial.uploads import BoundedImportMixin
 from tracker.formatting import format_target_value, punctuation
 from tracker.models import (
     ChangeRequest,
+    EvidenceFile,
     Measurement,
     Milestone,
     Organisation,
@@ -63,6 +69,7 @@ from tracker.models import (
     Source,
     Target,
 )
+from tracker.public import files as public_files
 from tracker.spreadsheets import ADMIN_EXPORT_FORMATS
 
 admin.site.site_header = _("Policy target tracker: staff")
@@ -173,7 +180,7 @@ class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
         for inline_form in formset.forms:
             if inline_form.has_changed() and inline_form not in formset.deleted_forms:
                 warn_untranslated(request, inline_form)
-        if formset.model in publishing.REVIEWED_MODELS:
+        if formset.model in publishing.REVIEWED_MODELS and hasattr(self, "save_reviewed_formset"):
             self.save_reviewed_formset(request, formset)
             return
         # Each inline row may carry its own reason.
@@ -428,12 +435,117 @@ class OrganisationAdmin(SharedRecordMixin, TrackerAdmin):
     search_fields = ("name_en", "name_zh_hans", "short_name_en", "short_name_zh_hans")
 
 
+class EvidenceFileInline(TranslationTabularInline):
+    """Files on a record's own page: checked as they come in (tracker.editorial.files),
+    kept as they are once saved (a different file is a new row)."""
+
+    model = EvidenceFile
+    form = EvidenceFileForm
+    extra = 1
+    can_delete = False
+    readonly_fields = ("stored", "sha256")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.current_user = request.user  # type: ignore[attr-defined]  # for the form
+        return formset
+
+    @admin.display(description=_("stored file"))
+    def stored(self, obj: EvidenceFile) -> str:
+        if not obj.pk:
+            return "—"
+        if obj.preview and obj.preview_width and obj.preview_height:
+            scale = min(1, 160 / max(obj.preview_width, obj.preview_height))
+            return format_html(
+                '<a href="{}"><img src="{}" alt="{}" width="{}" height="{}"></a>',
+                obj.get_absolute_url(),
+                obj.get_preview_url(),
+                obj.alt_text or obj.original_name,
+                round(obj.preview_width * scale),
+                round(obj.preview_height * scale),
+            )
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.original_name)
+
+
+class SourceFileInline(EvidenceFileInline):
+    fk_name = "source"
+    fields = ("upload", "kind", "stored", "caption", "retrieved_at", "sha256")
+    verbose_name = _("document or archived copy")
+    verbose_name_plural = _("documents and archived copies")
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            kwargs["choices"] = [
+                (value, label)
+                for value, label in EvidenceFile.Kind.choices
+                if value != EvidenceFile.Kind.PHOTO
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class PhotoInline(EvidenceFileInline):
+    form = PhotoForm
+    fields = ("upload", "stored", "caption", "alt_text", "sha256")
+    verbose_name = _("photo")
+    verbose_name_plural = _("photos")
+
+
+class UpdatePhotoInline(PhotoInline):
+    """Published with the update: not public before a manager publishes it."""
+
+    fk_name = "update"
+
+
+class MilestonePhotoInline(PhotoInline):
+    """Each new photo goes through the publishing path like the milestone's own fields."""
+
+    fk_name = "milestone"
+
+
 @admin.register(Source)
 class SourceAdmin(TrackerAdmin):
     """A source is shared evidence: once the public record cites it, only the managers of
     every programme that cites it may change it (a site administrator always)."""
 
     list_display = ("title", "publisher", "kind", "published_on", "language", "demo")
+    inlines = [SourceFileInline]
+    actions = ["archive_copy"]
+
+    @admin.action(description=_("Archive a copy of the page"))
+    def archive_copy(self, request, queryset) -> None:
+        """A manager keeps a copy of each selected source's page, with its SHA-256 and
+        the time it was retrieved (tracker.editorial.archive)."""
+        if not is_a_manager(request.user):
+            messages.error(request, gettext("Only a programme manager can archive a copy."))
+            return
+        # Within the time a request may take (IMPORT_TIME_LIMIT_SECONDS, below gunicorn's
+        # timeout): a source whose fetch might not fit is left for another go.
+        started = time.monotonic()
+        budget = settings.IMPORT_TIME_LIMIT_SECONDS - settings.ARCHIVE_TIMEOUT_SECONDS
+        for index, source in enumerate(queryset):
+            if time.monotonic() - started > budget:
+                messages.warning(
+                    request,
+                    gettext("Not tried, for lack of time: %(count)s. Select fewer at once.")
+                    % {"count": queryset.count() - index},
+                )
+                break
+            if not self.has_change_permission(request, source):
+                messages.error(
+                    request,
+                    gettext("“%(source)s”: you may not change this source.") % {"source": source},
+                )
+                continue
+            try:
+                copy = archive.archive_source(source=source, by=request.user)
+            except archive.ArchiveError as error:
+                messages.error(request, f"“{source}”: {error}")
+            else:
+                messages.success(
+                    request,
+                    gettext("“%(source)s”: archived copy kept, SHA-256 %(hash)s.")
+                    % {"source": source, "hash": copy.sha256},
+                )
 
     def has_change_permission(self, request, obj=None) -> bool:
         if not super().has_change_permission(request, obj):
@@ -768,6 +880,7 @@ class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, Tr
     search_fields = ("title_en", "title_zh_hans", "project__name_en", "project__name_zh_hans")
     autocomplete_fields = ("programme", "project", "evidence")
     date_hierarchy = "planned_on"
+    inlines = [MilestonePhotoInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_slippage()  # type: ignore[attr-defined]
@@ -811,6 +924,7 @@ class ProgressUpdateAdmin(TrackerAdmin):
     search_fields = ("title_en", "title_zh_hans", "body_en", "body_zh_hans")
     autocomplete_fields = ("programme", "project", "milestones", "measurements", "sources")
     date_hierarchy = "published_at"
+    inlines = [UpdatePhotoInline]
     workflow_fields = (
         "state",
         "author",
@@ -977,12 +1091,43 @@ class ChangeRequestAdmin(admin.ModelAdmin):
                 "author_name": person(obj.author) if obj else "",
                 "reviewer_name": person(obj.reviewer) if obj and obj.reviewer_id else "",
                 "via": publishing.VIA_LABELS.get(obj.source, obj.source) if obj else "",
+                "pending_photo": pending_photo(obj),
                 "show_save": False,
                 "show_save_and_continue": False,
                 "show_save_and_add_another": False,
             }
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/file/<str:field>/",
+                self.admin_site.admin_view(self.pending_file),
+                name="tracker_changerequest_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def pending_file(self, request, object_id, field):
+        """The file a proposed photo names, for its reviewer (and author) to see before it
+        is published; the public reaches it only once published (tracker.public.files)."""
+        change = self.get_queryset(request).filter(pk=unquote(object_id)).first()
+        name = (change.values.get(field) if change is not None else None) or ""
+        if (
+            change is None
+            or change.content_type.model_class() is not EvidenceFile
+            or field not in ("file", "preview")
+            or not name.startswith("evidence/")
+        ):
+            raise Http404
+        media_type = "image/jpeg" if field == "preview" else change.values.get("media_type", "")
+        return public_files.serve(
+            name,
+            media_type or "application/octet-stream",
+            name.rsplit("/", 1)[-1],
+            attachment=not media_type.startswith("image/"),
+        )
 
     def response_change(self, request, obj):
         steps = {
@@ -1010,6 +1155,23 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The comment is saved by the review step itself (publishing.return_change).
         pass
+
+
+def pending_photo(change: ChangeRequest | None) -> dict | None:
+    """A proposed photo's preview, shown on its review page."""
+    if change is None or change.content_type.model_class() is not EvidenceFile:
+        return None
+    values = change.values
+    if not values.get("preview"):
+        return None
+    url = reverse("admin:tracker_changerequest_file", args=[change.pk, "preview"])
+    return {
+        "preview": url,
+        "file": reverse("admin:tracker_changerequest_file", args=[change.pk, "file"]),
+        "alt": values.get("alt_text_en") or values.get("caption_en") or values.get("file"),
+        "width": values.get("preview_width"),
+        "height": values.get("preview_height"),
+    }
 
 
 def person(user) -> str:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django import forms
 from django.db import transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from tracker.editorial import publishing
+from tracker.editorial import files, publishing
 from tracker.editorial.scopes import is_manager_of
+from tracker.models import EvidenceFile
 
 
 class StaleCheckedForm(forms.ModelForm):
@@ -113,13 +115,17 @@ class TrackerForm(StaleCheckedForm):
         super()._post_clean()  # type: ignore[misc]  # the form's, after the mixin
         # Say here, next to the form, what the publishing path would refuse on saving.
         user = getattr(self, "current_user", None)
-        if user is None or self.errors or self._meta.model not in publishing.REVIEWED_MODELS:
+        if user is None or self.errors or not self.reviewed():
             return
         names = {field.name for field in publishing.m2m_fields(self._meta.model)}
         m2m = {n: self.cleaned_data[n] for n in self.changed_data if n in names}
         reason = publishing.refusal(instance=self.instance, by=user, m2m=m2m)
         if reason:
             self.add_error(None, reason)
+
+    def reviewed(self) -> bool:
+        """Whether the record is saved through the publishing path (publishing.py)."""
+        return self._meta.model in publishing.REVIEWED_MODELS
 
 
 class ProjectOrProgrammeForm(TrackerForm):
@@ -185,3 +191,79 @@ class MeasurementForm(TrackerForm):
             targets = target._meta.model.objects.filter(pk=target.pk).order_by()
             list(targets.select_for_update(of=("self",)).values("pk"))
         return cleaned
+
+
+class EvidenceFileForm(TrackerForm):
+    """A file attached to a source, or a photo to an update or milestone: checked by its
+    content as it comes in (tracker.editorial.files), stored when the record is saved."""
+
+    upload = forms.FileField(
+        label=_("File"),
+        required=False,
+        help_text=_("A PDF, an image (JPEG, PNG, GIF, WebP) or a spreadsheet (XLSX, ODS, CSV)."),
+    )
+    # What a new row of this form is (photo, or a source's document); a source's row may
+    # say it is an archived copy.
+    default_kind = EvidenceFile.Kind.DOCUMENT
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # A stored file is kept as it is; a different file is a new row.
+            self.fields["upload"].disabled = True
+            self.fields["upload"].help_text = ""
+        elif "kind" not in self.fields:
+            self.instance.kind = self.default_kind
+
+    def reviewed(self) -> bool:
+        # A source's files go with the source (shared evidence, see SourceAdmin).
+        return not self.instance.source_id and super().reviewed()
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or self.instance.kind or self.default_kind
+        user = getattr(self, "current_user", None)
+        if kind == EvidenceFile.Kind.ARCHIVE and user is not None and not is_a_manager(user):
+            self.add_error("kind", _("Only a programme manager can attach an archived copy."))
+            return cleaned
+        upload = cleaned.get("upload")
+        if self.instance.pk or upload is None:
+            if not self.instance.pk:
+                self.add_error("upload", _("Choose the file to attach."))
+            return cleaned
+        try:
+            content = files.read_upload(upload)
+            checked = files.check(
+                content, upload.name, html_allowed=kind == EvidenceFile.Kind.ARCHIVE
+            )
+        except files.FileRefused as error:
+            self.add_error("upload", str(error))
+            return cleaned
+        if kind == EvidenceFile.Kind.PHOTO and not checked.is_image:
+            self.add_error("upload", _("A photo must be an image (JPEG, PNG, GIF or WebP)."))
+            return cleaned
+        checked.attach_to(self.instance)
+        self.instance.uploaded_by = user
+        if kind == EvidenceFile.Kind.ARCHIVE:
+            # A saved copy was retrieved when it was saved, or, unless told, now.
+            cleaned["retrieved_at"] = cleaned.get("retrieved_at") or timezone.now()
+            self.instance.retrieved_at = cleaned["retrieved_at"]
+            if self.instance.source_id and not self.instance.retrieved_from:
+                self.instance.retrieved_from = self.instance.source.url
+        return cleaned
+
+
+class PhotoForm(EvidenceFileForm):
+    default_kind = EvidenceFile.Kind.PHOTO
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["upload"].label = _("Photo")
+        self.fields["upload"].help_text = _(
+            "JPEG, PNG, GIF or WebP. The place the photo was taken (its EXIF data) is removed."
+        )
+        self.fields["upload"].widget.attrs["accept"] = "image/jpeg,image/png,image/gif,image/webp"
+
+
+def is_a_manager(user) -> bool:
+    return user.is_superuser or user.managed_programmes.exists()

@@ -37,10 +37,12 @@ from tracker.editorial.scopes import scope
 from tracker.formatting import format_number
 from tracker.models import (
     ChangeRequest,
+    EvidenceFile,
     Measurement,
     Milestone,
     Programme,
     Project,
+    Source,
     Target,
 )
 
@@ -50,6 +52,9 @@ REVIEWED_MODELS: tuple[type[models.Model], ...] = (
     Target,
     Milestone,
     Measurement,
+    # A milestone's photo, published with review like the milestone; an update's photos
+    # are published with the update (workflow.py), a source's files with the source.
+    EvidenceFile,
 )
 
 # Bookkeeping, never proposed.
@@ -62,6 +67,7 @@ OWNER_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
     Target: ("programme", "project"),
     Milestone: ("programme", "project"),
     Measurement: ("target",),
+    EvidenceFile: ("source", "update", "milestone"),
 }
 
 # Who works on a project, and what identifies it, is the manager's call.
@@ -159,6 +165,10 @@ def owner_of(obj: models.Model) -> tuple[Programme, Project | None]:
         return obj.programme, obj
     if isinstance(obj, Measurement):
         return obj.target.programme, obj.target.project
+    if isinstance(obj, EvidenceFile):
+        if obj.record is None or isinstance(obj.record, Source):
+            _refuse(_("A source's files are kept on the source."))
+        return owner_of(obj.record)
     # Every other record is a ProjectPart.
     project = obj.project if obj.project_id else None  # type: ignore[attr-defined]
     return (project.programme if project else obj.programme), project  # type: ignore[attr-defined]
@@ -339,6 +349,10 @@ def save_change(
     check_scope(by, live if live is not None else candidate, live, values)
     if live is not None:
         check_reason(model, values, reason)
+    if isinstance(instance, EvidenceFile):
+        # A pending change names the file by its stored name: it is stored now, and
+        # served only once a published record holds it (EvidenceFile.objects.published).
+        instance.store_files()
     programme, project = owner_of(candidate)
     change = ChangeRequest(
         project=project,

@@ -5,6 +5,7 @@ reads these, so a record outside a person's scope is simply not there for them."
 from django.db.models import Model, Q, QuerySet
 
 from tracker.models import (
+    EvidenceFile,
     Measurement,
     Milestone,
     Programme,
@@ -43,6 +44,13 @@ def scope(queryset: QuerySet, user) -> QuerySet:
     if model is Measurement:
         return queryset.filter(
             Q(target__project__in=projects) | Q(target__programme__in=programmes)
+        )
+    if model is EvidenceFile:
+        # A source's files go with the source (shared evidence, see SourceAdmin).
+        return queryset.filter(
+            Q(source__isnull=False)
+            | Q(update__in=scope(ProgressUpdate.objects.all(), user).values("pk"))
+            | Q(milestone__in=scope(Milestone.objects.all(), user).values("pk"))
         )
     if model in (Target, Milestone, ProgressUpdate):
         # An editor works on their projects; a programme-level record is the manager's.

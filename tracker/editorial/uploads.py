@@ -68,7 +68,8 @@ class BoundedUploadHandler(TemporaryFileUploadHandler):
     that the form can refuse it by name) but neither kept in memory nor on disk."""
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
-        room = max_file_bytes() + 1 - start
+        # The largest file any form takes: an import, or an evidence file (files.py).
+        room = max(max_file_bytes(), settings.EVIDENCE_MAX_FILE_BYTES) + 1 - start
         if room > 0:
             self.file.write(raw_data[:room])
 

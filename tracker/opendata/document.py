@@ -11,16 +11,20 @@ Only public data is included: published updates, public measurements.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextvars
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tracker.editorial import publishing
+from tracker.editorial import files, publishing
 from tracker.models import (
+    EvidenceFile,
     Measurement,
     Milestone,
     Organisation,
@@ -114,6 +118,7 @@ def export_programme(programme: Programme) -> dict[str, Any]:
                 "kind": s.kind,
                 "language": s.language,
                 "quote": s.quote,
+                "files": _files(s.files.all()),
             }
             for s in sources
         ],
@@ -225,6 +230,7 @@ def _milestone(milestone: Milestone, keys: dict[int | None, str]) -> dict[str, A
         "evidence": keys.get(milestone.evidence_id),
         "withdrawn_on": iso_date(milestone.withdrawn_on),
         "withdrawal_reason": milestone.withdrawal_reason,
+        "photos": _files(milestone.photos.all()),
     }
 
 
@@ -235,9 +241,33 @@ def _updates(updates) -> list[dict[str, Any]]:
             "title": in_both_languages(u, "title"),
             "body": in_both_languages(u, "body"),
             "published_at": u.published_at.isoformat(),
+            "photos": _files(u.photos.all()),
         }
         for u in published
     ]
+
+
+def _files(records) -> list[dict[str, Any]]:
+    """Evidence files in full (base64), each with the SHA-256 an import checks."""
+    return [
+        {
+            "kind": f.kind,
+            "name": f.original_name,
+            "media_type": f.media_type,
+            "sha256": f.sha256,
+            "caption": in_both_languages(f, "caption"),
+            "alt_text": in_both_languages(f, "alt_text"),
+            "retrieved_from": f.retrieved_from,
+            "retrieved_at": f.retrieved_at.isoformat() if f.retrieved_at else None,
+            "content": base64.b64encode(_read(f)).decode("ascii"),
+        }
+        for f in records.order_by("created_at", "pk")
+    ]
+
+
+def _read(record: EvidenceFile) -> bytes:
+    with record.file.open("rb") as handle:
+        return handle.read()
 
 
 # Import
@@ -323,6 +353,10 @@ def _import(document: dict, data: dict) -> Programme:
             ),
             f"source {values['key']}",
         )
+        if not existing:
+            _import_files(
+                values.get("files", []), f"source {values['key']}", source=sources[values["key"]]
+            )
 
     def source(key: str | None) -> Source | None:
         if key is None:
@@ -420,7 +454,7 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
                 f"{where}, measurement of {point['as_of']}",
             )
     for values in data.get("milestones", []):
-        _save(
+        milestone = _save(
             Milestone(  # type: ignore[misc]  # full_clean refuses a missing value
                 programme=programme,
                 project=project,
@@ -437,8 +471,9 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
             ),
             f"{where}, milestone {values['title'].get('en')!r}",
         )
+        _import_files(values.get("photos", []), f"{where}, milestone", milestone=milestone)
     for values in data.get("updates", []):
-        _save(
+        update = _save(
             ProgressUpdate(
                 programme=programme,
                 project=project,
@@ -449,6 +484,49 @@ def _children(programme: Programme, project: Project | None, data: dict, source)
             ),
             f"{where}, update {values['title'].get('en')!r}",
         )
+        _import_files(values.get("photos", []), f"{where}, update", update=update)
+
+
+def _import_files(entries: list[dict], where: str, **record) -> None:
+    """Restore a record's files as exported: each checked against its SHA-256 and by its
+    content, as an upload is (an image still carrying EXIF data is refused)."""
+    for values in entries:
+        name = values.get("name") or "file"
+        try:
+            content = base64.b64decode(values["content"], validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise DocumentError(f"{where}, file {name!r}: content is not base64") from error
+        if hashlib.sha256(content).hexdigest() != values.get("sha256"):
+            raise DocumentError(f"{where}, file {name!r}: content does not match its SHA-256")
+        kind = values.get("kind", EvidenceFile.Kind.DOCUMENT)
+        try:
+            checked = files.check(content, name, html_allowed=kind == EvidenceFile.Kind.ARCHIVE)
+            files.refuse_exif(content, checked)
+        except files.FileRefused as error:
+            raise DocumentError(f"{where}, file {name!r}: {error}") from error
+        # Kept byte for byte (its hash is the one published), with a fresh preview.
+        checked.content, checked.sha256 = content, values["sha256"]
+        obj = checked.attach_to(
+            EvidenceFile(
+                kind=kind,
+                retrieved_from=values.get("retrieved_from", ""),
+                retrieved_at=_datetime(values.get("retrieved_at")),
+                **language_fields(values.get("caption"), "caption"),
+                **language_fields(values.get("alt_text"), "alt_text"),
+                **record,
+            )
+        )
+        if "source" in record:
+            # A source's files go with the source, outside the publishing path.
+            obj.full_clean()
+            obj._change_reason = "Imported from a programme document."
+            obj.save()
+        else:
+            _save(obj, f"{where}, file {name!r}")
+
+
+def _datetime(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
 
 
 def _date(value: str | None) -> dt.date | None:

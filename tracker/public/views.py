@@ -38,6 +38,7 @@ from tracker.models import (
 )
 from tracker.opendata import downloads
 from tracker.public import charts, search
+from tracker.public.files import attach_files, has_files
 from tracker.public.filters import MilestoneFilter
 from tracker.public.tables import ChangeTable, MeasurementTable, MilestoneTable, ProjectTable
 
@@ -209,7 +210,12 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                     .select_related("evidence"),
                     to_attr="programme_milestones",
                 ),
-                Prefetch("sources", queryset=Source.objects.order_by("published_on", "pk")),
+                Prefetch(
+                    "sources",
+                    queryset=Source.objects.order_by("published_on", "pk").annotate(
+                        has_files=has_files("source")
+                    ),
+                ),
             )
         )
 
@@ -221,7 +227,12 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         filtered = Filtered.read(self.request, programme)
         table = ProjectTable(filtered.projects(projects, today), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        updates = list(ProgressUpdate.objects.published().filter(programme=programme)[:5])
+        updates = list(
+            ProgressUpdate.objects.published()
+            .annotate(has_files=has_files("update"))
+            .filter(programme=programme)[:5]
+        )
+        attach_files(sources=programme.sources.all(), updates=updates)
         # Only the milestones shown are read; the rest are counted by the database.
         milestones = Milestone.objects.published().filter(programme=programme)
         overdue = MilestoneQuerySet.overdue_q(today)
@@ -383,7 +394,9 @@ class ProjectDetailView(DetailView):
             .with_status()
             .prefetch_related(
                 "lead_organisations",
-                "sources",
+                Prefetch(
+                    "sources", queryset=Source.objects.annotate(has_files=has_files("source"))
+                ),
                 Prefetch(
                     "milestones",
                     queryset=Milestone.objects.published()
@@ -398,6 +411,12 @@ class ProjectDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         project, today = self.object, timezone.localdate()
+        updates = list(
+            ProgressUpdate.objects.published()
+            .annotate(has_files=has_files("update"))
+            .filter(project=project)
+        )
+        attach_files(sources=project.sources.all(), updates=updates)
         rating = status.project_rating(project, today)
         assessed = status.project_targets(project, today)
         context.update(
@@ -411,7 +430,7 @@ class ProjectDetailView(DetailView):
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,
-                "updates": ProgressUpdate.objects.published().filter(project=project),
+                "updates": updates,
                 "changes": revisions.programme_changes(project.programme, project=project)[:20],
                 **badge_context(
                     self.request,
@@ -440,8 +459,8 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
             .with_status()
             .select_related("project", "reported_equivalent_source")
             .prefetch_related(
-                Prefetch("measurements__source"),
-                "sources",
+                Prefetch("measurements__source__files"),
+                "sources__files",
             )
         )
 
@@ -500,6 +519,7 @@ class MilestoneDetailView(DetailView):
             .filter(programme__slug=self.kwargs["programme"])
             .with_slippage()
             .select_related("programme", "project", "evidence")
+            .prefetch_related("evidence__files", "photos")
         )
 
     def get_context_data(self, **kwargs):
@@ -510,7 +530,9 @@ class MilestoneDetailView(DetailView):
                 "programme": milestone.programme,
                 "project": milestone.project,
                 "history": revisions.milestone_changes(milestone),
-                "updates": ProgressUpdate.objects.published().filter(milestones=milestone),
+                "updates": ProgressUpdate.objects.published()
+                .with_photos()
+                .filter(milestones=milestone),
             }
         )
         return context
