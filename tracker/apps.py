@@ -16,8 +16,9 @@ class TrackerConfig(AppConfig):
         from tracker.editorial.notifications import display_name
         from tracker.ops import pagecache
 
-        # Any saved change may change a public page (tracker.ops.pagecache).
-        pagecache.watch(self.get_models())
+        # Any saved change may change a public page (tracker.ops.pagecache); queued
+        # e-mail (tracker.ops.mail) is on no page.
+        pagecache.watch(m for m in self.get_models() if m.__name__ != "OutgoingMessage")
 
         # Staff are named "Full Name <email>" wherever the admin shows a user (lists,
         # pickers, history), not by a bare user name. Django's user model is kept (a
