@@ -264,7 +264,7 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 # A message the mail server refuses (or that cannot reach it) is tried again after
 # MAIL_RETRY_SECONDS, then twice as long each time up to an hour, MAIL_MAX_ATTEMPTS
-# times in all (about eight hours by default); then it is marked failed and logged.
+# times in all (about four hours by default); then it is marked failed and logged.
 MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "10"))
 MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS", "60"))
 # A worker sending a message holds it this long; a message still "sending" after that

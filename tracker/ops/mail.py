@@ -30,6 +30,7 @@ import hashlib
 import logging
 import smtplib
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from functools import partial
 
 from django.conf import settings
@@ -68,15 +69,18 @@ def deliver(message: EmailMessage, *, key: str) -> None:
         html = str(content)
     headers = {str(name): str(value) for name, value in message.extra_headers.items()}
     message_id = next((v for k, v in headers.items() if k.lower() == "message-id"), "")
+    from_email = message.from_email or settings.DEFAULT_FROM_EMAIL
     if not message_id:
-        message_id = headers["Message-ID"] = make_msgid(domain=_domain())
+        # The sender's domain: no DNS lookup for the machine's name.
+        domain = parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
+        message_id = headers["Message-ID"] = make_msgid(domain=domain)
     if len(key) > KEY_LENGTH:
         key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
     row, created = OutgoingMessage.objects.get_or_create(
         key=key,
         defaults={
             "message_id": message_id,
-            "from_email": message.from_email or settings.DEFAULT_FROM_EMAIL,
+            "from_email": from_email,
             "to": list(message.to),
             "cc": list(message.cc),
             "bcc": list(message.bcc),
@@ -91,11 +95,6 @@ def deliver(message: EmailMessage, *, key: str) -> None:
         # Robust: the step that queued the message is committed whatever happens here;
         # a task that could not be enqueued is enqueued by the worker's sweep.
         transaction.on_commit(partial(enqueue, row.pk), robust=True)
-
-
-def _domain() -> str:
-    """The domain of the Message-ID: the sender's, so it never needs a DNS lookup."""
-    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or "localhost"
 
 
 def enqueue(pk: int, when: datetime | None = None) -> None:
