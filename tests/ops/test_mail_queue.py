@@ -215,6 +215,24 @@ def test_a_worker_stopped_with_sigterm_finishes_the_message_in_hand(smtp_server,
 
 
 @pytest.mark.django_db(transaction=True)
+def test_two_workers_share_the_queue_and_send_each_message_once(smtp_server, workers):
+    from django_tasks_db.models import DBTaskResult
+
+    recorder, port = smtp_server(delay=0.1)
+    queue(30)
+    first, second = workers(port), workers(port)
+    wait_for(lambda: unsent() == 0)
+    assert_each_arrived_once(recorder)
+    assert len(recorder.accepted) == 30
+    assert set(OutgoingMessage.objects.values_list("attempts", flat=True)) == {1}
+    ran = DBTaskResult.objects.filter(status="SUCCESSFUL").values_list("worker_ids", flat=True)
+    assert len({worker for ids in ran for worker in ids}) == 2, "both took a share"
+    for worker in (first, second):
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=10) == 0
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_refusing_server_means_retries_then_success_or_a_logged_failure(
     smtp_server, workers, tmp_path
 ):
