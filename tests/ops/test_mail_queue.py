@@ -43,14 +43,17 @@ class Recorder:
         self.accepted: list[str] = []
         self.tries: Counter[str] = Counter()
         self.lock = threading.Lock()
+        self.busy = False  # a message is being handed over, not yet accepted
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        self.busy = True
         await asyncio.sleep(self.delay)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         message_id = email.message_from_bytes(envelope.content)["Message-ID"]
+        self.busy = False
         with self.lock:
             self.tries[message_id] += 1
             if self.tries[message_id] <= self.refusals or any(
@@ -174,8 +177,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(smtp_se
     recorder, port = smtp_server(delay=0.2)
     queue(20)
     first = workers(port)
-    wait_for(lambda: len(recorder.accepted) >= 6, what="six messages")
-    time.sleep(0.1)  # in the middle of the next message (0.2 s to accept its recipient)
+    # Six sent, and the seventh in the middle of being handed over (its recipient takes
+    # 0.2 s to be accepted).
+    wait_for(lambda: len(recorder.accepted) >= 6 and recorder.busy, what="six messages")
     first.send_signal(signal.SIGKILL)
     first.wait()
     (in_hand,) = OutgoingMessage.objects.filter(state="sending")
@@ -197,8 +201,7 @@ def test_a_worker_stopped_with_sigterm_finishes_the_message_in_hand(smtp_server,
     recorder, port = smtp_server(delay=0.2)
     queue(8)
     worker = workers(port)
-    wait_for(lambda: len(recorder.accepted) >= 2, what="two messages")
-    wait_for(lambda: OutgoingMessage.objects.filter(state="sending").exists(), what="a send")
+    wait_for(lambda: len(recorder.accepted) >= 2 and recorder.busy, what="a third message")
     (in_hand,) = OutgoingMessage.objects.filter(state="sending")
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=10) == 0
