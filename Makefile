@@ -18,6 +18,8 @@ $(VENV)/.dev-installed: requirements-dev.lock | $(BIN)/python
 	$(PIP) install --require-hashes --no-deps -r requirements-dev.lock
 	touch $@ $(VENV)/.run-installed
 
+# E-mail is printed on the console as each step commits (TASKS_BACKEND=immediate, the
+# development default): no worker to start. Production runs `manage.py worker` (README).
 run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_programmes

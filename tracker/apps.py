@@ -14,13 +14,15 @@ class TrackerConfig(AppConfig):
 
         from tracker.editorial import admin  # noqa: F401
         from tracker.editorial.notifications import display_name
-        from tracker.models import Follow, Follower
+        from tracker.models import Follow, Follower, OutgoingMessage
         from tracker.ops import pagecache
 
         # Any saved change may change a public page (tracker.ops.pagecache), except a
-        # reader following by e-mail: no page shows followers, and a sign-up must not
-        # empty the page cache for everyone.
-        pagecache.watch(m for m in self.get_models() if m not in (Follower, Follow))
+        # reader following by e-mail (no page shows followers, and a sign-up must not
+        # empty the page cache for everyone) and queued e-mail (tracker.ops.mail).
+        pagecache.watch(
+            m for m in self.get_models() if m not in (Follower, Follow, OutgoingMessage)
+        )
 
         # Staff are named "Full Name <email>" wherever the admin shows a user (lists,
         # pickers, history), not by a bare user name. Django's user model is kept (a

@@ -33,6 +33,7 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -210,9 +211,21 @@ class Publication:
 
     def __call__(self) -> None:
         self.sent = True
-        news = news_of_changes(self.changes) + news_of_updates(self.updates)
-        if news:
-            send_news(news)
+        # Composed by the mail worker, not in the request that published: a large
+        # import's followers cost the publisher nothing. The messages' keys come from
+        # the items, so a task run twice queues nothing twice.
+        announce.enqueue([c.pk for c in self.changes], [u.pk for u in self.updates])
+
+
+@task()
+def announce(change_ids: list[int], update_ids: list[int]) -> int:
+    """Queue one message to each follower of what one transaction published."""
+    changes = ChangeRequest.objects.select_related("content_type").in_bulk(change_ids)
+    updates = ProgressUpdate.objects.in_bulk(update_ids)
+    news = news_of_changes(changes[pk] for pk in change_ids if pk in changes)
+    news += news_of_updates(updates[pk] for pk in update_ids if pk in updates)
+    with transaction.atomic():
+        return send_news(news) if news else 0
 
 
 def published(*, change: ChangeRequest | None = None, update: ProgressUpdate | None = None) -> None:

@@ -1722,3 +1722,47 @@ class Follow(models.Model):
     @property
     def kind(self) -> str:
         return next(kind for kind in self.KINDS if getattr(self, f"{kind}_id"))
+
+
+class OutgoingMessage(models.Model):
+    """An e-mail waiting to be sent, being sent, sent or given up on (tracker.ops.mail).
+
+    Written in the transaction of whatever caused it, so that a step and its message
+    are kept or lost together; a worker sends it afterwards. `key` names the message:
+    the same key queued twice is one message. The Message-ID is fixed when the message
+    is queued, so a message sent again after a worker died mid-send is recognisable."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255)
+    from_email = models.TextField(_("from"))
+    to = models.JSONField(_("to"), default=list)
+    cc = models.JSONField(_("cc"), default=list)
+    bcc = models.JSONField(_("bcc"), default=list)
+    reply_to = models.JSONField(_("reply to"), default=list)
+    subject = models.TextField(_("subject"))
+    body = models.TextField(_("text"))
+    html = models.TextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # When it may next be tried: at once when queued, the retry time after a failure,
+    # and while it is being sent the end of the sender's lease.
+    due_at = models.DateTimeField(_("due at"), default=timezone.now)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mail")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "due_at"], name="outgoing_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"

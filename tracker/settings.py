@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "django_ratelimit",
+    "django_tasks_db",
     "tracker",
 ]
 
@@ -287,16 +288,41 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
+# Every message is queued (tracker.ops.mail) and sent by a task of Django's tasks
+# framework. TASKS_BACKEND=database (the default with DEBUG off) keeps tasks in the
+# database, where `manage.py worker` runs them; TASKS_BACKEND=immediate (the default in
+# development and the tests) runs each as soon as the transaction that queued it commits.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate" if DEBUG else "database")
+_TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("TASKS_BACKEND must be 'database' or 'immediate'.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+# A message the mail server refuses (or that cannot reach it) is tried again after
+# MAIL_RETRY_SECONDS, then twice as long each time up to an hour, MAIL_MAX_ATTEMPTS
+# times in all (about four hours by default); then it is marked failed and logged.
+MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "10"))
+MAIL_RETRY_SECONDS = float(os.environ.get("MAIL_RETRY_SECONDS", "60"))
+# A worker sending a message holds it this long; a message still "sending" after that
+# (its worker was killed) is sent again. Longer than the SMTP timeout, so that a slow
+# server is never mistaken for a dead worker.
+MAIL_SMTP_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "30"))
+MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", "300"))
+if MAIL_LEASE_SECONDS <= MAIL_SMTP_TIMEOUT:
+    raise ImproperlyConfigured("MAIL_LEASE_SECONDS must be longer than EMAIL_TIMEOUT.")
 # In development mail is printed to the console; in production it goes by SMTP to
 # EMAIL_HOST (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
+_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 MAILERS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "EMAIL_BACKEND",
-            "django.core.mail.backends.console.EmailBackend"
-            if DEBUG
-            else "django.core.mail.backends.smtp.EmailBackend",
-        ),
+        "BACKEND": _EMAIL_BACKEND,
         "OPTIONS": {
             key: value
             for key, value in {
@@ -305,6 +331,9 @@ MAILERS = {
                 "username": os.environ.get("EMAIL_HOST_USER"),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD"),
                 "use_tls": env_bool("EMAIL_USE_TLS", False) or None,
+                "timeout": MAIL_SMTP_TIMEOUT
+                if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+                else None,
             }.items()
             if value is not None
         },

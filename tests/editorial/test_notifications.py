@@ -9,7 +9,7 @@ from tests import factories
 from tests.helpers import admin_form_data
 from tracker.editorial import notifications
 from tracker.editorial import workflow as services
-from tracker.models import ProgressUpdate, StaffProfile
+from tracker.models import OutgoingMessage, ProgressUpdate, StaffProfile
 
 
 def person(username: str, group: str, language: str = "en", **extra):
@@ -114,15 +114,16 @@ def test_a_refused_step_sends_nothing(client, team, django_capture_on_commit_cal
     assert mail.outbox == []
 
 
-def test_first_approval_message_for_the_review_queue(team):
-    sent = notifications.send_workflow_mail(
-        event="approved",
-        recipients=[team["reviewer"], team["editor"]],
-        item_title="Milestone dates",
-        item_url="http://127.0.0.1:8000/admin/",
-        actor=team["reviewer"],
-        reason="Contract signed.",
-    )
+def test_first_approval_message_for_the_review_queue(team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = notifications.send_workflow_mail(
+            event="approved",
+            recipients=[team["reviewer"], team["editor"]],
+            item_title="Milestone dates",
+            item_url="http://127.0.0.1:8000/admin/",
+            actor=team["reviewer"],
+            reason="Contract signed.",
+        )
     assert sent == 1, "the actor is not told of their own step"
     message = mail.outbox[0]
     assert message.to == ["editor@example.org"]
@@ -130,7 +131,9 @@ def test_first_approval_message_for_the_review_queue(team):
     assert "第二位" in message.body
 
 
-def test_daily_digest_stays_and_is_in_the_readers_language(team):
+def test_daily_digest_stays_and_is_in_the_readers_language(
+    team, django_capture_on_commit_callbacks
+):
     import datetime as dt
     import io
 
@@ -140,7 +143,8 @@ def test_daily_digest_stays_and_is_in_the_readers_language(team):
     factories.MilestoneFactory(
         project=project, programme=team["programme"], planned_on=dt.date(2020, 1, 1)
     )
-    call_command("send_reminders", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=io.StringIO())
     digest = next(m for m in mail.outbox if m.to == ["editor@example.org"])
     assert "逾期里程碑" in digest.body
 
@@ -158,3 +162,8 @@ def test_a_mail_server_that_is_down_does_not_undo_the_step(
         services.update_submit(update=team["update"], by=team["editor"])
     team["update"].refresh_from_db()
     assert team["update"].state == ProgressUpdate.State.SUBMITTED
+    assert mail.outbox == []
+    # The message waits to be tried again, with what went wrong.
+    (queued,) = OutgoingMessage.objects.all()
+    assert queued.to == ["reviewer@example.org"] and queued.state == "queued"
+    assert queued.attempts == 1 and "Connection refused" in queued.last_error

@@ -487,7 +487,9 @@ def test_managers_add_but_do_not_rename_shared_records(hub, model):
     assert client.get(reverse(f"admin:tracker_{model}_add")).status_code == 200
 
 
-def test_manager_home_and_daily_digest_list_changes_waiting_for_review(hub):
+def test_manager_home_and_daily_digest_list_changes_waiting_for_review(
+    hub, django_capture_on_commit_callbacks
+):
     from django.core import mail
     from django.core.management import call_command
 
@@ -501,7 +503,8 @@ def test_manager_home_and_daily_digest_list_changes_waiting_for_review(hub):
     assert hub["milestone"].title_en in home
     hub["manager"].email = "manager@example.org"
     hub["manager"].save()
-    call_command("send_reminders", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=io.StringIO())
     digest = next(m for m in mail.outbox if m.to == ["manager@example.org"])
     assert "Changes waiting for your review" in digest.body
     assert hub["milestone"].title_en in digest.body

@@ -393,13 +393,17 @@ def test_export_reimports_to_the_same_data(client, setup):
 # Reminders
 
 
-def test_send_reminders_twice_in_a_day_sends_one_digest_per_person(setup):
+def test_send_reminders_twice_in_a_day_sends_one_digest_per_person(
+    setup, django_capture_on_commit_callbacks
+):
     setup["editor"].email = "editor@example.org"
     setup["editor"].save()
     setup["my_milestone"].planned_on = dt.date(2020, 1, 1)
     setup["my_milestone"].save()
-    call_command("send_reminders", stdout=io.StringIO())
-    call_command("send_reminders", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=io.StringIO())
     to_editor = [m for m in mail.outbox if m.to == ["editor@example.org"]]
     assert len(to_editor) == 1
     assert setup["my_milestone"].title in to_editor[0].body
@@ -407,7 +411,7 @@ def test_send_reminders_twice_in_a_day_sends_one_digest_per_person(setup):
     assert ReminderLog.objects.filter(user=setup["editor"]).count() == 1
 
 
-def test_manager_digest_lists_updates_waiting_for_review(setup):
+def test_manager_digest_lists_updates_waiting_for_review(setup, django_capture_on_commit_callbacks):
     setup["manager"].email = "manager@example.org"
     setup["manager"].save()
     factories.ProgressUpdateFactory(
@@ -417,7 +421,8 @@ def test_manager_digest_lists_updates_waiting_for_review(setup):
         state="submitted",
         published_at=None,
     )
-    call_command("send_reminders", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=io.StringIO())
     digest = next(m for m in mail.outbox if m.to == ["manager@example.org"])
     assert "Please review me" in digest.body
 

@@ -104,7 +104,12 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_healthz_reports_database_and_cache(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "mail": {"unsent": 0, "oldest_unsent_seconds": None, "failed": 0},
+    }
     assert response["Cache-Control"] == "no-store"
 
 

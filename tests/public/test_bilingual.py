@@ -143,7 +143,8 @@ def test_chinese_e_mail_punctuates_in_chinese(client, team, django_capture_on_co
         title_zh_hans="签约",
         planned_on=dt.date(2020, 1, 1),
     )
-    call_command("send_reminders", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", stdout=io.StringIO())
     digest = next(m for m in reversed(mail.outbox) if m.to == ["editor@example.org"])
     assert "逾期里程碑：\n" in digest.body
     assert f"- 签约（{update.project.name_zh_hans}）：计划于" in digest.body

@@ -1179,5 +1179,6 @@ def person(user) -> str:
     return gettext("the system") if user is None else notifications.display_name(user)
 
 
-# Readers' evidence, triaged by the programmes' managers.
-from tracker.editorial import evidence_admin  # noqa: E402, F401
+# Readers' evidence, triaged by the programmes' managers; the outbox of queued e-mail,
+# for superusers.
+from tracker.editorial import evidence_admin, outbox_admin  # noqa: E402, F401

@@ -1,6 +1,7 @@
 """Triage of readers' evidence (tracker.public.evidence): a manager of the programme
 accepts it, rejects it with a reason, or marks it a duplicate; the reader, if they left
-an address, is told the outcome in their language once the decision is committed.
+an address, is told the outcome in their language: the message is queued with the
+decision and sent once it commits (tracker.ops.mail).
 
 Accepting makes a Source (flagged as sent by a reader, so the public page credits it)
 and proposes it to the public record through the one write path, `save_change`: a
@@ -10,7 +11,6 @@ published at once, unless the programme requires a second manager, when it waits
 pending change for another manager to publish."""
 
 import copy
-import functools
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +24,7 @@ from django.utils.translation import pgettext
 from tracker.editorial.publishing import save_change
 from tracker.editorial.scopes import is_manager_of
 from tracker.models import ChangeRequest, EvidenceSubmission, Measurement, Milestone, Source
+from tracker.ops.mail import deliver
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _decided(submission: EvidenceSubmission, state: str, by, reason: str) -> Non
     submission.decided_at = timezone.now()
     submission.save()
     if submission.contact_email:
-        transaction.on_commit(functools.partial(tell_reader, submission))
+        tell_reader(submission)
 
 
 @transaction.atomic
@@ -116,8 +117,9 @@ def mark_duplicate(
     _decided(submission, EvidenceSubmission.State.DUPLICATE, by, reason)
 
 
-def tell_reader(submission: EvidenceSubmission) -> int:
-    """E-mail the reader the outcome, in the language they wrote in."""
+def tell_reader(submission: EvidenceSubmission) -> None:
+    """E-mail the reader the outcome, in the language they wrote in (one message per
+    submission, however often this runs)."""
     with translation.override(submission.language):
         context = {"submission": submission, "record": submission.record}
         message = EmailMessage(
@@ -126,9 +128,4 @@ def tell_reader(submission: EvidenceSubmission) -> int:
             body=render_to_string("tracker/email/evidence_outcome.txt", context),
             to=[submission.contact_email],
         )
-    try:
-        return message.send()
-    except OSError:
-        # The decision is saved; a mail server that is down must not undo it.
-        log.exception("Outcome of evidence %s not sent", submission.pk)
-        return 0
+    deliver(message, key=f"evidence:{submission.pk}:outcome")

@@ -1,15 +1,16 @@
-"""Workflow e-mail, sent the moment a step is taken: reviewers hear of a submission,
-the author of a return or a publication. One message per person, in their language,
-as plain text with an HTML alternative. The daily digest (send_reminders) stays."""
+"""Workflow e-mail, queued in the step's own transaction and sent once it commits
+(tracker.ops.mail): reviewers hear of a submission, the author of a return or a
+publication. One message per person, in their language, as plain text with an HTML
+alternative. The daily digest (send_reminders) stays."""
 
-import logging
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,8 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
 from tracker.models import StaffProfile
-
-log = logging.getLogger(__name__)
+from tracker.ops.mail import deliver
 
 EVENTS = ("submitted", "returned", "published", "approved")
 
@@ -86,14 +86,14 @@ def send_workflow_mail(
     `event` is "submitted", "returned", "published" or "approved" (the first of two
     approvals); `item_url` is the absolute address of the admin page to act on. The
     actor is not told of their own step, and people without an e-mail are skipped.
-    Returns the number of messages sent."""
+    Returns the number of messages queued (sent once the transaction commits)."""
     if event not in EVENTS:
         raise ValueError(f"Unknown workflow event: {event!r}")
     people: dict[int, Any] = {}
     for user in recipients:
         if user.email and user.is_active and user.pk != getattr(actor, "pk", None):
             people.setdefault(user.pk, user)
-    messages = []
+    step = uuid.uuid4().hex  # each step is news, even the same step taken again
     for user in people.values():
         with translation.override(language_of(user)):
             context = {
@@ -114,10 +114,8 @@ def send_workflow_mail(
             message.attach_alternative(
                 render_to_string("tracker/email/workflow.html", context), "text/html"
             )
-        messages.append(message)
-    if not messages:
-        return 0
-    return mailers.default.send_messages(messages) or 0
+        deliver(message, key=f"workflow:{event}:{user.pk}:{step}")
+    return len(people)
 
 
 def notify_update(*, update, event: str, actor) -> int:
@@ -164,18 +162,14 @@ def notify(
         recipients = list(reviewers_of(programme))
     else:
         recipients = [author] if author else []
-    try:
-        return send_workflow_mail(
-            event=event,
-            recipients=recipients,
-            item_title=title,
-            item_url=site_url(path),
-            actor=actor,
-            comment=comment,
-            reason=reason,
-        )
-    except OSError:
-        # The step is saved: a mail server that is down must not turn it into an error
-        # page. The daily digest lists it again.
-        log.exception("Workflow mail for %s (%s) not sent", path, event)
-        return 0
+    # Queued, not sent: a mail server that is down cannot undo the step, and the worker
+    # tries again (the daily digest lists the work as well).
+    return send_workflow_mail(
+        event=event,
+        recipients=recipients,
+        item_title=title,
+        item_url=site_url(path),
+        actor=actor,
+        comment=comment,
+        reason=reason,
+    )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, NoReturn, cast
@@ -394,10 +393,8 @@ def save_change(
 
 
 def _tell(change: ChangeRequest, event: str, actor) -> None:
-    """E-mail whoever acts next, once the step is committed."""
-    transaction.on_commit(
-        functools.partial(notifications.notify_change, change=change, event=event, actor=actor)
-    )
+    """E-mail whoever acts next: queued with the step, sent once it commits."""
+    notifications.notify_change(change=change, event=event, actor=actor)
 
 
 def changed_values(

@@ -4,7 +4,7 @@ workload), at most once a day however often it runs, and nothing when nothing wa
 import datetime as dt
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -13,10 +13,11 @@ from django.utils.translation import ngettext
 from tracker.editorial.notifications import language_of
 from tracker.editorial.workload import workload
 from tracker.models import Project, ReminderLog
+from tracker.ops.mail import deliver
 
 
 def send_reminders() -> tuple[int, dt.date]:
-    """Send today's digests; returns how many were sent, and the day."""
+    """Queue today's digests; returns how many, and the day."""
     today = timezone.localdate()
     people = (
         get_user_model()
@@ -50,7 +51,11 @@ def send_reminders() -> tuple[int, dt.date]:
                         "%(count)s items are waiting for you in the tracker",
                         work.count,
                     ) % {"count": work.count}
-                send_mail(subject, body, None, [user.email])
+                # Queued with the log row; sent by the worker once both are committed.
+                deliver(
+                    EmailMessage(subject, body, to=[user.email]),
+                    key=f"reminder:{user.pk}:{today.isoformat()}",
+                )
         except IntegrityError:
             continue
         sent += 1

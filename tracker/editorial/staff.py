@@ -6,6 +6,7 @@ e-mail, and can change nobody's permissions: inviting makes a new account in the
 "Project editor" group, and assigning touches only their own programme's projects."""
 
 import logging
+import uuid
 from typing import cast
 
 from django import forms
@@ -36,6 +37,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tracker.editorial.notifications import display_name, language_of, site_url
 from tracker.models import Programme, Project, StaffProfile
+from tracker.ops import mail
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +147,9 @@ def invitation_url(user) -> str:
     return site_url(reverse("admin:accept-invitation", args=[uid, token]))
 
 
-def send_invitation(*, user, by, projects) -> None:
+def send_invitation(*, user, by, projects) -> str:
     """E-mail the one-time link (or, to someone who already has a password, the news of
-    the assignment) in the invitee's language."""
+    the assignment) in the invitee's language; returns the key of the queued message."""
     with translation.override(language_of(user)):
         context = {
             "name": user.get_full_name() or user.get_username(),
@@ -166,7 +168,10 @@ def send_invitation(*, user, by, projects) -> None:
             to=[user.email],
         )
         message.attach_alternative(_render("tracker/email/invitation.html", context), "text/html")
-    message.send()
+    # Each invitation is news, even to the same person again ("Send the invitation again").
+    key = f"invitation:{user.pk}:{uuid.uuid4().hex}"
+    mail.deliver(message, key=key)
+    return key
 
 
 def _render(template: str, context: dict) -> str:
@@ -214,19 +219,22 @@ def invite_editor(
 
 
 def send_invitation_or_say(request: HttpRequest, *, user, projects) -> bool:
-    """Send the invitation; if the mail server fails, say so instead of an error page
-    (the account and its assignments are kept, and the page offers to send it again)."""
-    try:
-        send_invitation(user=user, by=request.user, projects=projects)
-    except OSError:
-        log.exception("Invitation to user %s not sent", user.pk)
-        messages.error(
-            request,
-            gettext("The e-mail to %(person)s could not be sent; try again later.")
-            % {"person": display_name(user)},
+    """Queue the invitation. Where it is sent at once (development), a mail server that
+    refused it is reported instead of the success; the account and its assignments are
+    kept, the message is tried again, and the page offers to send it again. With a
+    worker (production) a failure shows in the outbox, for an administrator."""
+    key = send_invitation(user=user, by=request.user, projects=projects)
+    if not mail.refused(key):
+        return True
+    messages.error(
+        request,
+        gettext(
+            "The e-mail to %(person)s could not be sent yet; it will be tried again. "
+            "You can also send it again later."
         )
-        return False
-    return True
+        % {"person": display_name(user)},
+    )
+    return False
 
 
 def set_language(*, user, language: str) -> StaffProfile:

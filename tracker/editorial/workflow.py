@@ -1,7 +1,5 @@
 """The review of progress updates: an editor submits, a manager publishes or returns."""
 
-from functools import partial
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,14 +20,12 @@ def can_review(user, update) -> bool:
 
 def _step(update: ProgressUpdate, *, state: str, by, reason: str, event: str) -> ProgressUpdate:
     """Move the update to `state`, recorded in its history with who and why, and tell
-    whoever acts next once the step is committed."""
+    whoever acts next: the message is queued with the step, and sent once it commits."""
     update.state = state
     update._change_reason = reason
     update._history_user = by
     update.save()
-    transaction.on_commit(
-        partial(notifications.notify_update, update=update, event=event, actor=by)
-    )
+    notifications.notify_update(update=update, event=event, actor=by)
     return update
 
 
