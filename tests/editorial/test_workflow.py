@@ -461,3 +461,52 @@ def test_lockouts_are_visible_to_admins(client, setup):
     root = factories.UserFactory(username="root", is_staff=True, is_superuser=True)
     page = page_text(logged_in(client, root).get(reverse("admin:axes_accessattempt_changelist")))
     assert "editor" in page
+
+
+# Four eyes: what the public reads is not rewritten by one manager
+
+
+def test_with_a_second_manager_asked_a_published_update_is_not_rewritten_in_place(
+    client, setup
+):
+    programme = setup["programme"]
+    programme.requires_second_approval = True
+    programme.save()
+    update = factories.ProgressUpdateFactory(
+        project=setup["mine"],
+        programme=programme,
+        title_en="Groundbreaking",
+        body_en="Work began in March.",
+        state="published",
+        published_at=timezone.now(),
+    )
+    manager = logged_in(client, setup["manager"])
+    url = reverse("admin:tracker_progressupdate_change", args=[update.pk])
+    page = manager.get(url)
+    assert page.status_code == 200
+    assert "publish a correction as a new update" in page_text(page)
+    data = {"title_en": "Groundbreaking", "body_en": "Work began in May.", "_save": "1"}
+    assert manager.post(url, data).status_code == 403
+    update.refresh_from_db()
+    assert update.body_en == "Work began in March."
+    assert "Work began in March." in page_text(client.get(setup["mine"].get_absolute_url()))
+
+
+def test_with_a_second_manager_asked_a_cited_source_is_not_rewritten_in_place(client, setup):
+    programme = setup["programme"]
+    source = factories.SourceFactory(title_en="Annual report 2025")
+    factories.MeasurementFactory(target=setup["my_target"], source=source)
+    manager = logged_in(client, setup["manager"])
+    url = reverse("admin:tracker_source_change", args=[source.pk])
+    # Without second approval the manager of the citing programme may change it...
+    assert 'name="title_en"' in manager.get(url).content.decode()
+    programme.requires_second_approval = True
+    programme.save()
+    # ...with it, the source is shown, not offered for change.
+    page = manager.get(url)
+    assert 'name="title_en"' not in page.content.decode()
+    assert "cite a new source in a change" in page_text(page)
+    data = admin_form_data(page) | {"title_en": "Annual report 2026"}
+    assert manager.post(url, data).status_code == 403
+    source.refresh_from_db()
+    assert source.title_en == "Annual report 2025"

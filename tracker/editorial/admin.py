@@ -398,6 +398,21 @@ def citing_programmes(source: Source) -> set[int]:
     return set(cited.values_list("pk", flat=True))
 
 
+# Said on a published update or a cited source that only review may change.
+SECOND_MANAGER_NOTE = _(
+    "This programme asks for a second manager, so what the public reads here is not "
+    "changed in place: publish a correction as a new update, or cite a new source in a "
+    "change, for another manager to review."
+)
+
+
+def cited_where_two_review(source: Source) -> bool:
+    """Whether a programme that asks for a second manager cites `source` publicly."""
+    return Programme.objects.filter(
+        pk__in=citing_programmes(source), requires_second_approval=True
+    ).exists()
+
+
 def m2m_snapshots(records: list, name: str) -> tuple:
     """For one many-to-many field: its model field, the related ids each historical record
     held, and a label for every related id, in two queries."""
@@ -530,7 +545,9 @@ class SourceAdmin(TrackerAdmin):
                     % {"count": queryset.count() - index},
                 )
                 break
-            if not self.has_change_permission(request, source):
+            # An archived copy adds evidence and changes nothing cited: the managers of
+            # every citing programme may add one, second approval or not.
+            if not (request.user.is_superuser or self.in_scope(request, source)):
                 messages.error(
                     request,
                     gettext("“%(source)s”: you may not change this source.") % {"source": source},
@@ -547,13 +564,27 @@ class SourceAdmin(TrackerAdmin):
                     % {"source": source, "hash": copy.sha256},
                 )
 
+    def in_scope(self, request, obj: Source) -> bool:
+        """Whether the person manages every programme that cites the source."""
+        citing = citing_programmes(obj)
+        return not citing - set(programmes_for(request.user).values_list("pk", flat=True))
+
     def has_change_permission(self, request, obj=None) -> bool:
         if not super().has_change_permission(request, obj):
             return False
         if obj is None or request.user.is_superuser:
             return True
-        citing = citing_programmes(obj)
-        return not citing - set(programmes_for(request.user).values_list("pk", flat=True))
+        if cited_where_two_review(obj):
+            # What the public reads of the evidence of a programme that asks for a second
+            # manager changes only through review: a new source, cited by a change.
+            return False
+        return self.in_scope(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        source = self.get_object(request, object_id)
+        if source is not None and not request.user.is_superuser and cited_where_two_review(source):
+            messages.info(request, SECOND_MANAGER_NOTE)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     list_filter = ("kind", "language", "is_demo")
     search_fields = ("title_en", "title_zh_hans", "publisher_en", "publisher_zh_hans", "reference")
@@ -945,10 +976,27 @@ class ProgressUpdateAdmin(TrackerAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         if not super().has_change_permission(request, obj):
             return False
-        if obj is None or request.user.is_superuser or self.can_review(request, obj):
+        if obj is None or request.user.is_superuser:
+            return True
+        if obj.state == ProgressUpdate.State.PUBLISHED and obj.programme.requires_second_approval:
+            # Where a second manager must see what the public reads, no one manager
+            # rewrites it once published: a correction is a new update, reviewed.
+            return False
+        if self.can_review(request, obj):
             return True
         # Once submitted, an update is the reviewer's until it is returned.
         return obj.state in (ProgressUpdate.State.DRAFT, ProgressUpdate.State.RETURNED)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        update = self.get_object(request, object_id)
+        if (
+            update is not None
+            and update.state == ProgressUpdate.State.PUBLISHED
+            and update.programme.requires_second_approval
+            and not request.user.is_superuser
+        ):
+            messages.info(request, SECOND_MANAGER_NOTE)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         if obj is not None and obj.state == ProgressUpdate.State.PUBLISHED:
