@@ -76,8 +76,9 @@ def insert(model: type[models.Model], given: Sequence[str], rows: Iterable[tuple
             copy.write_row(row + fixed)
 
 
-def build(sizes: dict, prefix: str) -> None:
-    """Bulk-create a data set of the given sizes (no history: it is synthetic)."""
+def build(sizes: dict, prefix: str, *, demo: bool = True) -> None:
+    """Bulk-create a data set of the given sizes (no history: it is synthetic), marked as
+    demo data unless `demo` is false (as a real site's record, for the tests' plans)."""
     rng = random.Random(42)  # noqa: S311 (made-up figures, not secrets)
     start = dt.date(2022, 1, 1)
     sectors = [
@@ -95,7 +96,7 @@ def build(sizes: dict, prefix: str) -> None:
                 horizon_end_earliest=dt.date(2025, 1, 1),
                 horizon_end_latest=dt.date(2027, 1, 1),
                 planned_project_count=sizes["projects"] // sizes["programmes"] + 2,
-                is_demo=True,
+                is_demo=demo,
             )
             for i in range(sizes["programmes"])
         )
@@ -109,7 +110,7 @@ def build(sizes: dict, prefix: str) -> None:
                 name=f"Benchmark project {i}",
                 lifecycle_status="implementation",
                 identified_on=start + dt.timedelta(days=i % 300),
-                is_demo=True,
+                is_demo=demo,
             )
             for i in range(sizes["projects"])
         )
@@ -125,7 +126,7 @@ def build(sizes: dict, prefix: str) -> None:
                 baseline_on=start,
                 target_value=Decimal(1_000_000_000),
                 due_on=dt.date(2027, 1, 1),
-                is_demo=True,
+                is_demo=demo,
             )
             for p in projects
         ]
@@ -144,7 +145,7 @@ def build(sizes: dict, prefix: str) -> None:
                         due_earliest=dt.date(2025, 1, 1),
                         due_on=dt.date(2027, 1, 1),
                         rollup=rollup,
-                        is_demo=True,
+                        is_demo=demo,
                     )
                 )
         targets = Target.objects.bulk_create(targets, batch_size=5000)
@@ -152,14 +153,14 @@ def build(sizes: dict, prefix: str) -> None:
         per_target = sizes["measurements"] // len(project_targets)
         # Every published figure has its source.
         source = Source.objects.create(
-            title_en="Bench report", publisher_en="Bench", kind="official", is_demo=True
+            title_en="Bench report", publisher_en="Bench", kind="official", is_demo=demo
         )
         weeks = [start + dt.timedelta(days=7 * n) for n in range(per_target)]
         insert(
             Measurement,
             ("target_id", "as_of", "value", "source_id", "is_demo"),
             (
-                (t.pk, weeks[n], Decimal(rng.randint(0, 1_000_000) * (n + 1)), source.pk, True)
+                (t.pk, weeks[n], Decimal(rng.randint(0, 1_000_000) * (n + 1)), source.pk, demo)
                 for t in project_targets
                 for n in range(per_target)
             ),
@@ -176,7 +177,7 @@ def build(sizes: dict, prefix: str) -> None:
                     *[f"Milestone {n} of {p.slug}"] * 2,
                     months[n],
                     "planned",
-                    True,
+                    demo,
                 )
                 for p in projects
                 for n in range(per_project)
@@ -205,7 +206,7 @@ def build(sizes: dict, prefix: str) -> None:
                     *["Work *continued*."] * 2,
                     "published",
                     now - dt.timedelta(days=n),
-                    True,
+                    demo,
                 )
                 for p in projects
                 for n in range(per_project)

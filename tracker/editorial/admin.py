@@ -40,6 +40,7 @@ from tracker.editorial.forms import (
     TargetForm,
     TrackerForm,
 )
+from tracker.editorial.paging import LargeTablePaginator, year_filter
 from tracker.editorial.resources import (
     MeasurementResource,
     MilestoneResource,
@@ -127,6 +128,10 @@ def provenance_read_only(model, fields) -> tuple[str, ...]:
 class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
     form = TrackerForm
     list_per_page = 50
+    # A list of millions costs what a list of thousands does (tracker.editorial.paging),
+    # without a second count of the whole table beside a filtered one.
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     readonly_fields = ("is_demo", "created_at", "updated_at")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -724,8 +729,8 @@ class MeasurementAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, 
     list_select_related = ("target", "source")
     search_fields = ("target__title_en", "target__title_zh_hans", "note_en", "note_zh_hans")
     autocomplete_fields = ("target", "source")
-    # Hundreds of thousands of rows: no second, unfiltered count, and no date drill-down
-    # (its distinct-dates query reads the whole table); filter by programme instead.
+    # Millions of rows: no second, unfiltered count, and no date drill-down (its
+    # distinct-dates query reads the whole table); filter by programme instead.
     show_full_result_count = False
     # Newest first, read straight off an index: the model's own order (by target, which
     # orders by programme, project and title) would sort every row to show a page.
@@ -759,7 +764,13 @@ class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, Tr
     )
     # Staff update many milestones at once from the list.
     list_editable = ("status", "forecast_on", "completed_on")
-    list_filter = ("status", "programme", "project__sector", "is_demo")
+    list_filter = (
+        "status",
+        year_filter("planned_on", _("planned in")),
+        "programme",
+        "project__sector",
+        "is_demo",
+    )
     list_select_related = ("programme", "project")
     # Each row of an editable list renders four form widgets, at about a millisecond
     # each on a slow machine: 25 rows keep the page under 300 ms (see `make bench`).
@@ -767,7 +778,6 @@ class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, Tr
     show_full_result_count = False
     search_fields = ("title_en", "title_zh_hans", "project__name_en", "project__name_zh_hans")
     autocomplete_fields = ("programme", "project", "evidence")
-    date_hierarchy = "planned_on"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).with_slippage()  # type: ignore[attr-defined]
@@ -806,11 +816,10 @@ class ProgressUpdateAdmin(TrackerAdmin):
         "published_at",
         "demo",
     )
-    list_filter = ("state", "programme", "is_demo")
+    list_filter = ("state", year_filter("published_at", _("published in")), "programme", "is_demo")
     list_select_related = ("programme", "project", "author")
     search_fields = ("title_en", "title_zh_hans", "body_en", "body_zh_hans")
     autocomplete_fields = ("programme", "project", "milestones", "measurements", "sources")
-    date_hierarchy = "published_at"
     workflow_fields = (
         "state",
         "author",
@@ -911,6 +920,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     search_fields = ("subject", "reason")
     fields = ("review_comment",)
     show_full_result_count = False
+    paginator = LargeTablePaginator
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
