@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -108,11 +108,15 @@ class Changes:
         if not self.everything:
             from tracker.models import Programme
 
-            slugs = set(
-                Programme.objects.filter(pk__in=self.programmes).values_list("slug", flat=True)
-            )
+            try:
+                slugs = set(
+                    Programme.objects.filter(pk__in=self.programmes).values_list("slug", flat=True)
+                )
+            except DatabaseError:
+                # The change is committed whatever happens here: replace every page.
+                slugs = set()
             # A programme gone meanwhile: its pages, wherever they are, go too.
-            if len(slugs) == len(self.programmes):
+            if slugs and len(slugs) == len(self.programmes):
                 bump_programmes(slugs)
                 return
         bump_content_version()
