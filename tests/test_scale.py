@@ -3,6 +3,7 @@ a bigger data set, and (PostgreSQL) no query of a paginated or filtered page, pu
 staff, reads a whole large table. The data sets are the bench's own (bench/data.py)."""
 
 import json
+import re
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.data import build
 from bench.run import pages
+from tests.helpers import page_text
 from tracker.models import Milestone, Programme, Project, Target
 
 LARGE_TABLES = {
@@ -152,3 +154,26 @@ def test_staff_pick_milestones_by_year_and_junk_picks_none(admin_client):
         page = admin_client.get("/admin/tracker/milestone/", {"planned_on_year": junk})
         assert page.status_code == 200, junk
         assert list(page.context["cl"].result_list) == [], junk
+
+
+@pytest.mark.django_db
+def test_staff_find_one_programme_among_many_by_part_of_its_name(admin_client):
+    build(
+        {"programmes": 40, "projects": 40, "milestones": 80, "measurements": 40, "updates": 0}, "n"
+    )
+    page = admin_client.get("/admin/tracker/milestone/")
+    listed = re.findall(r"\?programme__id__exact=\d+\">([^<]+)<", page.content.decode())
+    # Thirty programmes in the sidebar, not forty; a box finds the rest.
+    assert len(listed) == 30
+    assert "More: type part of the name below." in page_text(page)
+    page = admin_client.get("/admin/tracker/milestone/", {"programme_name": "programme 37"})
+    assert {m.programme.slug for m in page.context["cl"].result_list} == {"n-37"}
+    # The chosen programme is shown chosen, even when not among the thirty listed.
+    chosen = Programme.objects.get(slug="n-39")
+    page = admin_client.get("/admin/tracker/milestone/", {"programme__id__exact": chosen.pk})
+    assert '<li class="selected">' in page.content.decode()
+    assert {m.programme_id for m in page.context["cl"].result_list} == {chosen.pk}
+    page = admin_client.get(
+        "/admin/tracker/measurement/", {"target__programme_name": "Benchmark programme 5"}
+    )
+    assert {m.target.programme.slug for m in page.context["cl"].result_list} == {"n-5"}

@@ -40,7 +40,12 @@ from tracker.editorial.forms import (
     TargetForm,
     TrackerForm,
 )
-from tracker.editorial.paging import LargeTablePaginator, year_filter
+from tracker.editorial.paging import (
+    LargeTablePaginator,
+    ShortRelatedListFilter,
+    name_filter,
+    year_filter,
+)
 from tracker.editorial.resources import (
     MeasurementResource,
     MilestoneResource,
@@ -123,6 +128,13 @@ def provenance_read_only(model, fields) -> tuple[str, ...]:
     if any(field.name == "provenance" for field in model._meta.concrete_fields):
         fields = (*fields, "provenance")
     return fields
+
+
+# By programme: a short list, and a box for part of a name (tracker.editorial.paging).
+PROGRAMME_FILTERS = (
+    ("programme", ShortRelatedListFilter),
+    name_filter("programme", _("programme name")),
+)
 
 
 class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
@@ -575,7 +587,7 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
         "due_on",
         "demo",
     )
-    list_filter = ("lifecycle_status", "declared_rating", "programme", "sector", "is_demo")
+    list_filter = ("lifecycle_status", "declared_rating", *PROGRAMME_FILTERS, "sector", "is_demo")
     list_select_related = ("programme", "sector")
     search_fields = ("name_en", "name_zh_hans", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
@@ -702,7 +714,7 @@ class TargetAdmin(PublishingMixin, NoDeleteMixin, TrackerAdmin):
         "computed_status",
         "demo",
     )
-    list_filter = ("kind", "rollup", "comparator", "programme", "is_demo")
+    list_filter = ("kind", "rollup", "comparator", *PROGRAMME_FILTERS, "is_demo")
     list_select_related = ("programme", "project")
     search_fields = ("title_en", "title_zh_hans")
     autocomplete_fields = ("programme", "project", "sources", "reported_equivalent_source")
@@ -725,7 +737,12 @@ class MeasurementAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, 
     form = MeasurementForm
     resource_classes = [MeasurementResource]
     list_display = ("target", "value_display", "as_of", "source", "demo")
-    list_filter = ("target__programme", "target__kind", "is_demo")
+    list_filter = (
+        ("target__programme", ShortRelatedListFilter),
+        name_filter("target__programme", _("programme name")),
+        "target__kind",
+        "is_demo",
+    )
     list_select_related = ("target", "source")
     search_fields = ("target__title_en", "target__title_zh_hans", "note_en", "note_zh_hans")
     autocomplete_fields = ("target", "source")
@@ -767,7 +784,7 @@ class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, Tr
     list_filter = (
         "status",
         year_filter("planned_on", _("planned in")),
-        "programme",
+        *PROGRAMME_FILTERS,
         "project__sector",
         "is_demo",
     )
@@ -816,7 +833,12 @@ class ProgressUpdateAdmin(TrackerAdmin):
         "published_at",
         "demo",
     )
-    list_filter = ("state", year_filter("published_at", _("published in")), "programme", "is_demo")
+    list_filter = (
+        "state",
+        year_filter("published_at", _("published in")),
+        *PROGRAMME_FILTERS,
+        "is_demo",
+    )
     list_select_related = ("programme", "project", "author")
     search_fields = ("title_en", "title_zh_hans", "body_en", "body_zh_hans")
     autocomplete_fields = ("programme", "project", "milestones", "measurements", "sources")

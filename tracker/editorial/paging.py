@@ -14,7 +14,7 @@ import json
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import DateTimeField, Max, Min, QuerySet
+from django.db.models import DateTimeField, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -85,3 +85,63 @@ def year_filter(field_name: str, title) -> type[admin.SimpleListFilter]:
 
     YearFilter.title = title
     return YearFilter
+
+
+# Records a related-record filter lists at most; past that, staff type part of a name.
+MAX_CHOICES = 30
+
+
+class ShortRelatedListFilter(admin.RelatedFieldListFilter):
+    """The admin's filter by a related record (a programme), listing at most MAX_CHOICES
+    of them, the chosen one always among them: listing two thousand programmes in every
+    list's sidebar cost more than the list itself. `name_filter` finds the others."""
+
+    template = "admin/tracker/short_filter.html"
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        records = field.remote_field.model._default_manager.order_by(*ordering)
+        choices = [(record.pk, str(record)) for record in records[: MAX_CHOICES + 1]]
+        self.more = len(choices) > MAX_CHOICES
+        choices = choices[:MAX_CHOICES]
+        chosen = [int(value) for value in self.lookup_val or () if str(value).isdigit()]
+        listed = {pk for pk, _ in choices}
+        choices += [
+            (record.pk, str(record))
+            for record in records.filter(pk__in=chosen)
+            if record.pk not in listed
+        ]
+        return choices
+
+
+def name_filter(path: str, title) -> type[admin.SimpleListFilter]:
+    """A list filter by part of the name, in either language, of the record at `path`
+    (a programme), typed in a box."""
+
+    class NameFilter(admin.SimpleListFilter):
+        parameter_name = f"{path}_name"
+        template = "admin/tracker/name_filter.html"
+
+        def lookups(self, request, model_admin):
+            return [("", "")]  # never listed: the template shows a box
+
+        def choices(self, changelist):
+            kept = [
+                (key, value)
+                for key, values in changelist.filter_params.items()
+                if key != self.parameter_name
+                for value in values
+            ]
+            yield {"name": self.parameter_name, "value": self.value() or "", "kept": kept}
+
+        def queryset(self, request, queryset):
+            text = (self.value() or "").strip()
+            if not text:
+                return queryset
+            return queryset.filter(
+                Q(**{f"{path}__name_en__icontains": text})
+                | Q(**{f"{path}__name_zh_hans__icontains": text})
+            )
+
+    NameFilter.title = title
+    return NameFilter
