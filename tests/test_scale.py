@@ -15,6 +15,7 @@ from bench.data import build
 from bench.run import pages
 from tests.helpers import page_text
 from tracker.models import Milestone, Programme, Project, Target
+from tracker.public.sitemaps import PublicSitemap
 
 LARGE_TABLES = {
     "tracker_measurement",
@@ -177,3 +178,27 @@ def test_staff_find_one_programme_among_many_by_part_of_its_name(admin_client):
         "/admin/tracker/measurement/", {"target__programme_name": "Benchmark programme 5"}
     )
     assert {m.target.programme.slug for m in page.context["cl"].result_list} == {"n-5"}
+
+
+@pytest.mark.django_db
+def test_the_sitemap_reads_a_page_of_records_at_a_time_and_lists_each_once(client, monkeypatch):
+    monkeypatch.setattr(PublicSitemap, "limit", 6)  # three milestones, in two languages
+    sizes = {"programmes": 1, "projects": 2, "milestones": 10, "measurements": 2, "updates": 0}
+    build(sizes, "m")
+    index = client.get("/sitemap.xml").content.decode()
+    pages = re.findall(r"http://testserver(/sitemap-milestones\.xml[^<]*)</loc>", index)
+    assert len(pages) == 4  # ten milestones, three a page
+    found = []
+    for page in pages:
+        with CaptureQueriesContext(connection) as queries:
+            xml = client.get(page.replace("&amp;", "&")).content.decode()
+        rows = [q["sql"] for q in queries.captured_queries if "tracker_milestone" in q["sql"]]
+        assert all("LIMIT" in sql or "COUNT(" in sql for sql in rows), rows
+        found += re.findall(r"<loc>http://testserver(/[^<]+/milestones/\d+/)</loc>", xml)
+    expected = {
+        f"/{lang}/programmes/m-0/milestones/{pk}/"
+        for pk in Milestone.objects.values_list("pk", flat=True)
+        for lang in ("en", "zh-hans")
+    }
+    assert sorted(found) == sorted(expected)
+    assert client.get("/sitemap-milestones.xml?p=5").status_code == 404
