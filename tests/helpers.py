@@ -262,3 +262,13 @@ def chinese(english: str, expected: str) -> str:
     with translation.override("zh-hans"):
         assert translation.gettext(english) == expected, english
     return expected
+
+
+def sitemap_text(client) -> str:
+    """Every section the sitemap's index lists, read in turn."""
+    index = client.get("/sitemap.xml").content.decode()
+    sections = re.findall(r"<loc>http://testserver(/sitemap-[^<]+)</loc>", index)
+    assert sections
+    return "".join(
+        client.get(section.replace("&amp;", "&")).content.decode() for section in sections
+    )

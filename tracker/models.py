@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -74,6 +74,13 @@ class DemoFlagged(models.Model):
 
     class Meta:
         abstract = True
+
+
+def demo_index(name: str) -> models.Index:
+    """The few illustrative rows of a large table, found without reading the table: every
+    page asks whether any exist (`demo_records_exist`), and a site without them would
+    otherwise read every row of every table to say no."""
+    return models.Index(fields=["id"], condition=Q(is_demo=True), name=f"{name}_demo")
 
 
 class Timestamped(models.Model):
@@ -201,8 +208,19 @@ class PublishedQuerySet(models.QuerySet):
 
 class ProgrammeQuerySet(PublishedQuerySet):
     def with_project_count(self) -> ProgrammeQuerySet:
-        """Annotate `project_count`: how many projects the programme has identified."""
-        return self.annotate(project_count=Count("projects", distinct=True))
+        """Annotate `project_count`: how many projects the programme has identified. A
+        subquery per programme shown, not a join grouped over every project: a page of a
+        long list (and its count) reads only its own programmes' projects."""
+        per_programme = (
+            Project.objects.filter(programme=OuterRef("pk"))
+            .order_by()
+            .values("programme")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(
+            project_count=Coalesce(Subquery(per_programme), 0, output_field=IntegerField())
+        )
 
     def with_status(self) -> ProgrammeQuerySet:
         """Everything the programme's headline targets need to be assessed and rolled
@@ -496,6 +514,7 @@ class Project(DemoFlagged, Timestamped):
         verbose_name = _("project")
         verbose_name_plural = _("projects")
         ordering = ["programme", "name"]
+        indexes = [demo_index("project")]
         constraints = [
             models.UniqueConstraint(
                 fields=["programme", "slug"],
@@ -706,6 +725,7 @@ class Target(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
         verbose_name = _("target")
         verbose_name_plural = _("targets")
         ordering = ["programme", "project", "due_on", "title"]
+        indexes = [demo_index("target")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(withdrawn_on__isnull=True) | ~Q(withdrawal_reason=""),
@@ -837,7 +857,10 @@ class Measurement(DemoFlagged, Timestamped):
         ordering = ["target", "-as_of"]
         get_latest_by = "as_of"
         # The admin lists the newest first across all targets.
-        indexes = [models.Index(fields=["as_of", "id"], name="measurement_by_date")]
+        indexes = [
+            models.Index(fields=["as_of", "id"], name="measurement_by_date"),
+            demo_index("measurement"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(value__gte=0),
@@ -985,8 +1008,13 @@ class Milestone(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         ordering = ["planned_on", "title"]
-        # Lists are read in date order, the most common query by far.
-        indexes = [models.Index(fields=["planned_on"], name="milestone_by_date")]
+        # Lists are read in date order (then title), the most common query by far; the
+        # staff's list filtered by status too, over every programme.
+        indexes = [
+            models.Index(fields=["planned_on", "title"], name="milestone_by_date"),
+            models.Index(fields=["status", "planned_on", "title"], name="milestone_by_status"),
+            demo_index("milestone"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status="completed") & Q(completed_on__isnull=False))
@@ -1158,6 +1186,11 @@ class ProgressUpdate(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
         verbose_name_plural = _("progress updates")
         permissions = [("publish_progressupdate", _("Can publish or return progress updates"))]
         ordering = ["-published_at", "-created_at"]
+        # The staff's list, newest first.
+        indexes = [
+            models.Index(fields=["published_at", "created_at"], name="update_by_date"),
+            demo_index("update"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(state="published") & Q(published_at__isnull=False))

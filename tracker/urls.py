@@ -34,11 +34,19 @@ handler403 = "tracker.ops.errors.forbidden"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(API, opendata.api_urls),
+    # An index of the sections, each in pages of PublicSitemap.limit records: a
+    # response stays the same size however large the record grows.
     path(
         "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
         sitemap_views.sitemap,
         {"sitemaps": SITEMAPS},
-        name="django.contrib.sitemaps.views.sitemap",
+        name="sitemap-section",
     ),
     path("robots.txt", views.robots, name="robots"),
     path("favicon.ico", views.favicon, name="favicon"),

@@ -45,6 +45,12 @@ from tracker.editorial.forms import (
     TrackerForm,
     is_a_manager,
 )
+from tracker.editorial.paging import (
+    LargeTablePaginator,
+    ShortRelatedListFilter,
+    name_filter,
+    year_filter,
+)
 from tracker.editorial.resources import (
     MeasurementResource,
     MilestoneResource,
@@ -131,9 +137,20 @@ def provenance_read_only(model, fields) -> tuple[str, ...]:
     return fields
 
 
+# By programme: a short list, and a box for part of a name (tracker.editorial.paging).
+PROGRAMME_FILTERS = (
+    ("programme", ShortRelatedListFilter),
+    name_filter("programme", _("programme name")),
+)
+
+
 class TrackerAdmin(ScopedMixin, TranslationAdmin, SimpleHistoryAdmin):
     form = TrackerForm
     list_per_page = 50
+    # A list of millions costs what a list of thousands does (tracker.editorial.paging),
+    # without a second count of the whole table beside a filtered one.
+    paginator = LargeTablePaginator
+    show_full_result_count = False
     readonly_fields = ("is_demo", "created_at", "updated_at")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -713,7 +730,7 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
         "due_on",
         "demo",
     )
-    list_filter = ("lifecycle_status", "declared_rating", "programme", "sector", "is_demo")
+    list_filter = ("lifecycle_status", "declared_rating", *PROGRAMME_FILTERS, "sector", "is_demo")
     list_select_related = ("programme", "sector")
     search_fields = ("name_en", "name_zh_hans", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
@@ -840,7 +857,7 @@ class TargetAdmin(PublishingMixin, NoDeleteMixin, TrackerAdmin):
         "computed_status",
         "demo",
     )
-    list_filter = ("kind", "rollup", "comparator", "programme", "is_demo")
+    list_filter = ("kind", "rollup", "comparator", *PROGRAMME_FILTERS, "is_demo")
     list_select_related = ("programme", "project")
     search_fields = ("title_en", "title_zh_hans")
     autocomplete_fields = ("programme", "project", "sources", "reported_equivalent_source")
@@ -863,12 +880,17 @@ class MeasurementAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, 
     form = MeasurementForm
     resource_classes = [MeasurementResource]
     list_display = ("target", "value_display", "as_of", "source", "demo")
-    list_filter = ("target__programme", "target__kind", "is_demo")
+    list_filter = (
+        ("target__programme", ShortRelatedListFilter),
+        name_filter("target__programme", _("programme name")),
+        "target__kind",
+        "is_demo",
+    )
     list_select_related = ("target", "source")
     search_fields = ("target__title_en", "target__title_zh_hans", "note_en", "note_zh_hans")
     autocomplete_fields = ("target", "source")
-    # Hundreds of thousands of rows: no second, unfiltered count, and no date drill-down
-    # (its distinct-dates query reads the whole table); filter by programme instead.
+    # Millions of rows: no second, unfiltered count, and no date drill-down (its
+    # distinct-dates query reads the whole table); filter by programme instead.
     show_full_result_count = False
     # Newest first, read straight off an index: the model's own order (by target, which
     # orders by programme, project and title) would sort every row to show a page.
@@ -902,7 +924,13 @@ class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, Tr
     )
     # Staff update many milestones at once from the list.
     list_editable = ("status", "forecast_on", "completed_on")
-    list_filter = ("status", "programme", "project__sector", "is_demo")
+    list_filter = (
+        "status",
+        year_filter("planned_on", _("planned in")),
+        *PROGRAMME_FILTERS,
+        "project__sector",
+        "is_demo",
+    )
     list_select_related = ("programme", "project")
     # Each row of an editable list renders four form widgets, at about a millisecond
     # each on a slow machine: 25 rows keep the page under 300 ms (see `make bench`).
@@ -910,7 +938,6 @@ class MilestoneAdmin(PublishingMixin, ScopedImportExportMixin, NoDeleteMixin, Tr
     show_full_result_count = False
     search_fields = ("title_en", "title_zh_hans", "project__name_en", "project__name_zh_hans")
     autocomplete_fields = ("programme", "project", "evidence")
-    date_hierarchy = "planned_on"
     inlines = [MilestonePhotoInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -950,11 +977,15 @@ class ProgressUpdateAdmin(TrackerAdmin):
         "published_at",
         "demo",
     )
-    list_filter = ("state", "programme", "is_demo")
+    list_filter = (
+        "state",
+        year_filter("published_at", _("published in")),
+        *PROGRAMME_FILTERS,
+        "is_demo",
+    )
     list_select_related = ("programme", "project", "author")
     search_fields = ("title_en", "title_zh_hans", "body_en", "body_zh_hans")
     autocomplete_fields = ("programme", "project", "milestones", "measurements", "sources")
-    date_hierarchy = "published_at"
     inlines = [UpdatePhotoInline]
     workflow_fields = (
         "state",
@@ -1073,6 +1104,7 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     search_fields = ("subject", "reason")
     fields = ("review_comment",)
     show_full_result_count = False
+    paginator = LargeTablePaginator
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)

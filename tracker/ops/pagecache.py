@@ -1,13 +1,20 @@
 """Public pages cached per language in the shared cache, never stale.
 
-Every transaction that saves or deletes a tracked record bumps one content version in
-the cache when it commits (`watch`, called by tracker.apps), never before and never
-for a rollback; a cached page is stored with the version and the day it was rendered on, and is used
-only while both are current, so anything that changes what a page shows replaces it.
-Pages are kept per scheme and host as well as per language and address, since feeds
-and embed codes carry absolute links. Repeat visits get 304 from the ETag and
-Last-Modified headers. If the cache fails, pages are simply rendered (tracker.ops.cache
-forgives Redis errors).
+A page is stored with the content versions it was rendered under and the day, and is
+used only while they are all current, so anything that changes what a page shows
+replaces it. The versions are kept by programme: a page under a programme's address
+(its programme, project, target and milestone pages, its feeds, downloads, API records
+and badges) goes with that programme's version; every other page (home, groups, the
+status summary, search, the programme list, the sources) shows many programmes and goes
+with the cross-programme version; and both go with a site-wide version. A transaction
+that saves or deletes a tracked record moves, when it commits (`watch`, called by
+tracker.apps), never before and never for a rollback, the version of the programme the
+record belongs to and the cross-programme version; a record of no one programme (a
+sector, a source, an organisation, a group, a programme's own record, whose name other
+programmes' pages show) moves the site-wide version. Pages are kept per scheme and host
+as well as per language and address, since feeds and embed codes carry absolute links.
+Repeat visits get 304 from the ETag and Last-Modified headers. If the cache fails,
+pages are simply rendered (tracker.ops.cache forgives Redis errors).
 """
 
 import datetime as dt
@@ -22,9 +29,9 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Model
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -33,7 +40,6 @@ from django.utils.module_loading import import_string
 
 from tracker.ops.mirror import mirror
 
-VERSION_KEY = "content-version"
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # What a page's own response says about itself, kept with it. The security headers are
 # not kept: the middleware outside this one adds them to every response, cached or not.
@@ -48,35 +54,163 @@ KEPT_HEADERS = (
 )
 
 
+# The site-wide version; the cross-programme one; one per programme, by slug (what its
+# addresses carry, so that a cached page is found without the database).
+VERSION_KEY = "content-version"
+CROSS_KEY = "content-version:cross"
+PROGRAMME_KEY = "content-version:programme:{}"
+EVERYTHING = "everything"
+# The programme a public address belongs to: its slug, after the language prefix, the
+# API's programmes or the badges (tracker.urls). Lists of programmes are not under one.
+PROGRAMME_ADDRESS = re.compile(r"^/(?:[\w-]+/|api/v1/)?programmes/([-\w]+)/|^/badges/([-\w]+)/")
+API_PROGRAMME_ADDRESS = re.compile(r"^/api/v1/programmes/([-\w]+)")
+
+
 def new_version() -> tuple[str, float]:
     return (f"{time.time_ns():x}", time.time())
 
 
+def version_key(path: str) -> str:
+    """The version a page at `path` goes with besides the site-wide one."""
+    found = PROGRAMME_ADDRESS.match(path) or API_PROGRAMME_ADDRESS.match(path)
+    if found is None:
+        return CROSS_KEY
+    return PROGRAMME_KEY.format(found.group(1) or found.group(2))
+
+
 def bump_content_version() -> None:
-    """Move the content version now: every cached page is replaced on its next visit."""
+    """Move the site-wide version now: every cached page is replaced on its next visit."""
     cache.set(VERSION_KEY, new_version(), timeout=None)
     mirror.changed(VERSION_KEY)
 
 
-def bump_on_commit(sender=None, using: str | None = None, **kwargs) -> None:
-    """Signal receiver: bump the version once the transaction holding this change
-    commits. Bumping before the commit would let a request made meanwhile cache the old
-    data under the new version; a rolled-back transaction (an import preview) changes
-    nothing, and bumps nothing. Many saves in one transaction bump once."""
+def bump_programmes(slugs: Iterable[str]) -> None:
+    """Move the versions of these programmes and the cross-programme one now: their
+    pages and every page showing many programmes are replaced on their next visit."""
+    version = new_version()
+    keys = [CROSS_KEY, *(PROGRAMME_KEY.format(slug) for slug in slugs)]
+    cache.set_many(dict.fromkeys(keys, version), timeout=None)
+    for key in keys:
+        mirror.changed(key)
+
+
+class Changes:
+    """The programmes a transaction changed (their ids), bumped once it commits."""
+
+    def __init__(self) -> None:
+        self.programmes: set[int] = set()
+        self.everything = False
+
+    def add(self, programme_id: int | str | None) -> None:
+        if programme_id is None or programme_id == EVERYTHING:
+            self.everything = True
+        else:
+            self.programmes.add(int(programme_id))
+
+    def __call__(self) -> None:
+        if not self.everything:
+            from tracker.models import Programme
+
+            try:
+                slugs = set(
+                    Programme.objects.filter(pk__in=self.programmes).values_list("slug", flat=True)
+                )
+            except DatabaseError:
+                # The change is committed whatever happens here: replace every page.
+                slugs = set()
+            # A programme gone meanwhile: its pages, wherever they are, go too.
+            if slugs and len(slugs) == len(self.programmes):
+                bump_programmes(slugs)
+                return
+        bump_content_version()
+
+
+def programme_of(instance: Model) -> int | str | None:
+    """The programme (its id) whose pages a record shows on, or EVERYTHING (also for a
+    record of no one programme); None when it cannot be told."""
+    from tracker.models import Programme, Target
+
+    model = type(instance)
+    # A historical record (django-simple-history) belongs where its record does.
+    if getattr(model, "instance_type", model) is Programme:
+        return EVERYTHING
+    names = {field.name for field in model._meta.concrete_fields}
+    if "programme" in names:
+        return getattr(instance, "programme_id", None)
+    target_id = getattr(instance, "target_id", None) if "target" in names else None
+    if target_id is not None:
+        return Target.objects.filter(pk=target_id).values_list("programme_id", flat=True).first()
+    return EVERYTHING
+
+
+def stored_programme_of(instance: Model) -> int | str | None:
+    """What programme_of says of the record as last saved (a record may move)."""
+    from tracker.models import Measurement
+
+    model = type(instance)
+    rows = model._base_manager.filter(pk=instance.pk)
+    if issubclass(model, Measurement):
+        return rows.values_list("target__programme_id", flat=True).first()
+    return rows.values_list("programme_id", flat=True).first()
+
+
+def pending_changes(using: str | None) -> Changes | None:
+    """The changes the current transaction will bump when it commits, if any yet. A
+    rolled-back savepoint takes its callbacks along, so one still listed here commits
+    with the transaction."""
     connection = connections[using or DEFAULT_DB_ALIAS]
-    if connection.in_atomic_block and any(
+    if connection.in_atomic_block:
         # The stubs give the entries two items; Django keeps (savepoints, func, robust).
-        func is bump_content_version  # type: ignore[misc]
-        for _, func, _ in connection.run_on_commit
-    ):
+        for _, func, _ in connection.run_on_commit:  # type: ignore[misc]
+            if isinstance(func, Changes):
+                return func
+    return None
+
+
+def remember_stored(sender, instance: Model, raw: bool = False, using=None, **kwargs) -> None:
+    """pre_save: a record moved from one programme to another changes both."""
+    if instance.pk is None or instance._state.adding:
         return
-    transaction.on_commit(bump_content_version, using=connection.alias)
+    if programme_of(instance) == EVERYTHING:
+        return
+    instance._pagecache_stored_programme = stored_programme_of(instance)  # type: ignore[attr-defined]
+
+
+def bump_on_commit(sender=None, using: str | None = None, **kwargs) -> None:
+    """Signal receiver: bump the versions of what a change touches once the transaction
+    holding it commits. Bumping before the commit would let a request made meanwhile
+    cache the old data under the new version; a rolled-back transaction (an import
+    preview) changes nothing, and bumps nothing."""
+    instance = kwargs.get("instance")
+    if kwargs.get("signal") is m2m_changed:
+        # A relation changed from the side of a record of one programme (a project's
+        # sources, an update's milestones) concerns that programme; else everything.
+        if not isinstance(instance, WATCHED):
+            return  # a user's groups and permissions, say: on no public page
+        found = EVERYTHING if kwargs.get("reverse") else programme_of(instance)
+    else:
+        found = programme_of(instance) if instance is not None else EVERYTHING
+    pending = pending_changes(using)
+    changes = pending or Changes()
+    changes.add(found)
+    if hasattr(instance, "_pagecache_stored_programme"):
+        changes.add(instance.__dict__.pop("_pagecache_stored_programme"))
+    if pending is None:
+        # Many saves in one transaction bump once; outside one, at once.
+        transaction.on_commit(changes, using=using or DEFAULT_DB_ALIAS)
+
+
+WATCHED: tuple[type[Model], ...] = ()
 
 
 def watch(models: Iterable[type[Model]]) -> None:
-    """Bump the content version whenever one of `models` is saved or deleted, or a
-    many-to-many relation changes, once the transaction commits."""
+    """Bump the versions a change touches whenever one of `models` is saved or deleted,
+    or a many-to-many relation of theirs changes, once the transaction commits."""
+    global WATCHED
+    models = tuple(models)
+    WATCHED = (*WATCHED, *models)
     for model in models:
+        pre_save.connect(remember_stored, sender=model, dispatch_uid=f"was-{model}")
         post_save.connect(bump_on_commit, sender=model, dispatch_uid=f"bump-{model}")
         post_delete.connect(bump_on_commit, sender=model, dispatch_uid=f"del-{model}")
     m2m_changed.connect(bump_on_commit, dispatch_uid="bump-m2m")
@@ -140,21 +274,16 @@ class PublicPageCacheMiddleware:
             return self.get_response(request)
         address = f"{request.scheme}://{host}|{lang}|{request.get_full_path()}"
         key = "page:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-        # Each process keeps the version it read, until a change is announced.
-        version = mirror.get(VERSION_KEY)
-        if version is None:
-            version = new_version()
-            if not cache.add(VERSION_KEY, version, timeout=None):
-                version = cache.get(VERSION_KEY) or version
+        site, own = self.versions(VERSION_KEY, version_key(request.path))
         today = timezone.localdate()
-        # A page changes with the data (the version) or the day, whichever came last.
-        stamp = (version[0], today.isoformat())
+        # A page changes with the data (the versions) or the day, whichever came last.
+        stamp = (site[0], own[0], today.isoformat())
         # Weak: the same page may go out gzipped or not.
         etag = "W/" + quote_etag(hashlib.sha256(f"{stamp}|{address}".encode()).hexdigest()[:32])
         midnight = dt.datetime.combine(
             today, dt.time(), tzinfo=timezone.get_current_timezone()
         ).timestamp()
-        modified = int(max(version[1], midnight))
+        modified = int(max(site[1], own[1], midnight))
         if self._not_modified(request, etag, modified):
             response: HttpResponse = HttpResponseNotModified()
             response["ETag"] = etag
@@ -194,6 +323,22 @@ class PublicPageCacheMiddleware:
             response["Last-Modified"] = http_date(modified)
             response.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
         return response
+
+    @staticmethod
+    def versions(*keys: str) -> list[tuple[str, float]]:
+        """The current versions under `keys`; one missing (never set, or
+        Redis lost it) is started, so a page kept under the one lost is not used."""
+        versions = []
+        for key in keys:
+            # Each process keeps the versions it read, until a change to one of them is
+            # announced (tracker.ops.mirror): no round trip to Redis for a cached page.
+            version = mirror.get(key)
+            if version is None:
+                version = new_version()
+                if not cache.add(key, version, timeout=None):
+                    version = cache.get(key) or version
+            versions.append(version)
+        return versions
 
     def shared(self, key: str, stamp: tuple, seconds: int) -> tuple | None:
         """The page from the shared cache, if rendered under `stamp`; kept here too."""

@@ -1,0 +1,204 @@
+"""Pages cost the same whatever the size of the record: the same queries on a small and
+a bigger data set, and (PostgreSQL) no query of a paginated or filtered page, public or
+staff, reads a whole large table. The data sets are the bench's own (bench/data.py)."""
+
+import json
+import re
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.data import build
+from bench.run import pages
+from tests.helpers import page_text
+from tracker.models import Milestone, Programme, Project, Target
+from tracker.public.sitemaps import PublicSitemap
+
+LARGE_TABLES = {
+    "tracker_measurement",
+    "tracker_milestone",
+    "tracker_project",
+    "tracker_target",
+    "tracker_progressupdate",
+}
+# Big enough that the planner prefers an index wherever one serves (a few hundred rows
+# would be read whole, and rightly), small enough to build in seconds with COPY.
+MEDIUM = {
+    "programmes": 1000,
+    "projects": 20000,
+    "milestones": 60000,
+    "measurements": 100000,
+    "updates": 20000,
+}
+
+
+def sequential_scans(sql: str) -> list[str]:
+    """The large tables the planner would read whole to answer `sql`."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    found, nodes = [], [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.get("Plans", []))
+        if node["Node Type"] == "Seq Scan" and node["Relation Name"] in LARGE_TABLES:
+            found.append(node["Relation Name"])
+    return found
+
+
+def paginated_and_filtered(prefix: str) -> list[str]:
+    programme = Programme.objects.get(slug=f"{prefix}-3")
+    project = programme.projects.order_by("pk").first()
+    target = Target.objects.filter(project=project).first()
+    base = f"/en/programmes/{programme.slug}/"
+    api = f"/api/v1/programmes/{programme.slug}/"
+    return [
+        f"{base}milestones/",
+        f"{base}milestones/?status=planned&window=overdue&sort=-planned_on",
+        f"{base}milestones/?project={project.pk}&sort=planned_on",
+        f"{base}targets/{target.pk}/",  # its measurements
+        f"{base}projects/{project.slug}/",
+        f"{api}targets",
+        f"{api}targets/{target.pk}",
+        f"{api}milestones",
+        f"{api}milestones?window=overdue",
+        f"{api}projects",
+        f"{api}updates",
+        "/api/v1/programmes?page=3",
+        "/admin/tracker/milestone/",
+        "/admin/tracker/milestone/?p=20",
+        "/admin/tracker/milestone/?status__exact=completed",
+        "/admin/tracker/milestone/?planned_on_year=2023",
+        f"/admin/tracker/milestone/?programme__id__exact={programme.pk}",
+        "/admin/tracker/measurement/",
+        "/admin/tracker/measurement/?p=20",
+        f"/admin/tracker/measurement/?target__programme__id__exact={programme.pk}",
+        "/admin/tracker/progressupdate/",
+    ]
+
+
+@pytest.mark.django_db
+def test_paginated_and_filtered_pages_read_no_large_table_whole(admin_user):
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN's plans are PostgreSQL's; SQLite plans differently")
+    began = time.perf_counter()
+    # A real site's record, not illustrative data: that none exists is asked on every
+    # page, and answered without reading a table.
+    build(MEDIUM, "medium", demo=False)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # what autovacuum does soon after a bulk load
+    assert Milestone.objects.count() == MEDIUM["milestones"]
+    assert time.perf_counter() - began < 60, "the bench's builder stays fast"
+    client = Client()
+    client.force_login(admin_user)
+    scans = {}
+    for url in paginated_and_filtered("medium"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if sql.lstrip("( ").upper().startswith("SELECT") and (found := sequential_scans(sql)):
+                scans.setdefault(url, []).append((found, sql[:300]))
+    assert scans == {}
+
+
+@pytest.mark.django_db
+def test_every_page_makes_as_many_queries_on_a_bigger_data_set(admin_user):
+    build({"programmes": 2, "projects": 4, "milestones": 16, "measurements": 40, "updates": 4}, "s")
+    build(
+        {"programmes": 6, "projects": 60, "milestones": 1200, "measurements": 3000, "updates": 120},
+        "b",
+    )
+    client = Client()
+    client.force_login(admin_user)
+
+    def counts(prefix: str) -> dict[str, int]:
+        found = {}
+        for name, url in pages(prefix).items():
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200, url
+            found[name] = len(queries)
+        return found
+
+    small, bigger = counts("s"), counts("b")
+    assert bigger == small
+    # The admin's lists too, filtered to a programme of each size.
+    for prefix in ("s", "b"):
+        programme = Programme.objects.get(slug=f"{prefix}-1")
+        assert Project.objects.filter(programme=programme).exists()
+    filtered = {}
+    for prefix in ("s", "b"):
+        programme = Programme.objects.get(slug=f"{prefix}-1")
+        url = f"/admin/tracker/milestone/?programme__id__exact={programme.pk}"
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        filtered[prefix] = len(queries)
+    assert filtered["s"] == filtered["b"]
+
+
+@pytest.mark.django_db
+def test_staff_pick_milestones_by_year_and_junk_picks_none(admin_client):
+    build({"programmes": 1, "projects": 2, "milestones": 40, "measurements": 4, "updates": 2}, "y")
+    page = admin_client.get("/admin/tracker/milestone/?planned_on_year=2023")
+    assert page.status_code == 200
+    shown = page.context["cl"].result_list
+    assert shown and {milestone.planned_on.year for milestone in shown} == {2023}
+    # The filter offers each year from the first milestone's to the last one's.
+    assert ">2022<" in page.content.decode() and ">2023<" in page.content.decode()
+    for junk in ("abc", "99999", "-1", "2023' OR 1=1"):
+        page = admin_client.get("/admin/tracker/milestone/", {"planned_on_year": junk})
+        assert page.status_code == 200, junk
+        assert list(page.context["cl"].result_list) == [], junk
+
+
+@pytest.mark.django_db
+def test_staff_find_one_programme_among_many_by_part_of_its_name(admin_client):
+    build(
+        {"programmes": 40, "projects": 40, "milestones": 80, "measurements": 40, "updates": 0}, "n"
+    )
+    page = admin_client.get("/admin/tracker/milestone/")
+    listed = re.findall(r"\?programme__id__exact=\d+\">([^<]+)<", page.content.decode())
+    # Thirty programmes in the sidebar, not forty; a box finds the rest.
+    assert len(listed) == 30
+    assert "More: type part of the name below." in page_text(page)
+    page = admin_client.get("/admin/tracker/milestone/", {"programme_name": "programme 37"})
+    assert {m.programme.slug for m in page.context["cl"].result_list} == {"n-37"}
+    # The chosen programme is shown chosen, even when not among the thirty listed.
+    chosen = Programme.objects.get(slug="n-39")
+    page = admin_client.get("/admin/tracker/milestone/", {"programme__id__exact": chosen.pk})
+    assert '<li class="selected">' in page.content.decode()
+    assert {m.programme_id for m in page.context["cl"].result_list} == {chosen.pk}
+    page = admin_client.get(
+        "/admin/tracker/measurement/", {"target__programme_name": "Benchmark programme 5"}
+    )
+    assert {m.target.programme.slug for m in page.context["cl"].result_list} == {"n-5"}
+
+
+@pytest.mark.django_db
+def test_the_sitemap_reads_a_page_of_records_at_a_time_and_lists_each_once(client, monkeypatch):
+    monkeypatch.setattr(PublicSitemap, "limit", 6)  # three milestones, in two languages
+    sizes = {"programmes": 1, "projects": 2, "milestones": 10, "measurements": 2, "updates": 0}
+    build(sizes, "m")
+    index = client.get("/sitemap.xml").content.decode()
+    pages = re.findall(r"http://testserver(/sitemap-milestones\.xml[^<]*)</loc>", index)
+    assert len(pages) == 4  # ten milestones, three a page
+    found = []
+    for page in pages:
+        with CaptureQueriesContext(connection) as queries:
+            xml = client.get(page.replace("&amp;", "&")).content.decode()
+        rows = [q["sql"] for q in queries.captured_queries if "tracker_milestone" in q["sql"]]
+        assert all("LIMIT" in sql or "COUNT(" in sql for sql in rows), rows
+        found += re.findall(r"<loc>http://testserver(/[^<]+/milestones/\d+/)</loc>", xml)
+    expected = {
+        f"/{lang}/programmes/m-0/milestones/{pk}/"
+        for pk in Milestone.objects.values_list("pk", flat=True)
+        for lang in ("en", "zh-hans")
+    }
+    assert sorted(found) == sorted(expected)
+    assert client.get("/sitemap-milestones.xml?p=5").status_code == 404
