@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from tracker import stored
 from tracker.models import (
     Measurement,
     Milestone,
@@ -165,3 +166,5 @@ def build(sizes: dict, prefix: str) -> None:
             ),
             batch_size=10000,
         )
+    # Bulk inserts send no signal: compute the stored statuses as the daily job does.
+    stored.refresh_all()

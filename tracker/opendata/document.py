@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from tracker import stored
 from tracker.editorial import publishing
 from tracker.models import (
     Measurement,
@@ -244,6 +245,7 @@ def _updates(updates) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
+@stored.batched
 def import_programme(document: dict[str, Any]) -> Programme:
     """Create the programme the document describes; refuse a document that does not
     fit, or a programme already present, without writing anything."""

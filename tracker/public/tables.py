@@ -44,13 +44,13 @@ class ProjectTable(tables.Table):
         attrs = {"class": "data"}
 
     def render_computed(self, record: Project) -> str:
-        rating = status.project_rating(record, timezone.localdate())
+        rating = record.computed_rating  # stored (tracker.stored)
         if not rating:
             return str(_("Unknown"))
         return badge(status.rating_badge(rating))
 
     def render_milestones(self, record: Project) -> str:
-        done = status.milestone_progress(record)
+        done = status.stored_milestone_progress(record)
         if done.percent is None:
             return done.text
         return render_to_string("tracker/_milestone_progress.html", {"progress": done})
