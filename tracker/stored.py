@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -302,20 +303,27 @@ class Pending:
             logger.exception("Recomputing the stored statuses of %s failed", self.ids)
 
 
-_batch: list[set[int]] = []
+class Batches(threading.local):
+    """The batches open in this thread (a worker's other threads have their own)."""
+
+    def __init__(self) -> None:
+        self.open: list[set[int]] = []
+
+
+_batches = Batches()
 
 
 @contextlib.contextmanager
 def batch() -> Iterator[None]:
     """Many changes (a loader, an import, clearing the demo): the programmes they touch
     are recomputed once, at the end, not after each row."""
-    _batch.append(set())
+    _batches.open.append(set())
     try:
         yield
     except BaseException:
-        _batch.pop()
+        _batches.open.pop()
         raise
-    changed(_batch.pop())
+    changed(_batches.open.pop())
 
 
 def batched[**P, R](function: Callable[P, R]) -> Callable[P, R]:
@@ -335,8 +343,8 @@ def changed(programme_ids: Iterable[int], using: str = DEFAULT_DB_ALIAS) -> None
     ids = {pk for pk in programme_ids if pk is not None}
     if not ids:
         return
-    if _batch:
-        _batch[-1].update(ids)
+    if _batches.open:
+        _batches.open[-1].update(ids)
         return
     if refresh_at_once():
         refresh(ids)

@@ -341,7 +341,10 @@ def related(programme: Programme) -> dict[str, list[Link]]:
             rows("groups", ProgrammeGroup.objects.filter(programmes=programme)),
             rows(
                 "same_host",
-                Programme.objects.filter(host_id=programme.host_id).exclude(pk=programme.pk),
+                # No host named: no other programme is "of the same host".
+                Programme.objects.filter(host_id=programme.host_id, host__isnull=False).exclude(
+                    pk=programme.pk
+                ),
             ),
             all=True,
         )
@@ -410,7 +413,9 @@ class ProjectDetailView(DetailView):
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,
                 "updates": ProgressUpdate.objects.published().filter(project=project),
-                "changes": revisions.programme_changes(project.programme, project=project)[:20],
+                "changes": revisions.programme_changes(
+                    project.programme, project=project, limit=20
+                ),
                 **badge_context(
                     self.request,
                     reverse("project-badge", args=[project.programme.slug, project.slug]),
