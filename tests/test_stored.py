@@ -3,12 +3,14 @@ when a publication changes their inputs and on the first request of a new day.""
 
 import datetime as dt
 import io
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, connections, transaction
+from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -347,3 +349,75 @@ def test_refresh_statuses_command_recomputes_every_programme():
         out = io.StringIO()
         call_command("refresh_statuses", "--stale", stdout=out)
         assert "0 programme" in out.getvalue()
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
+)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_requests_of_a_day_recompute_safely(settings):
+    settings.STORED_STATUSES_AT_ONCE = False
+    with travel(dt.date(2023, 3, 1)):
+        programme, _, projects = a_programme()
+        Milestone.objects.filter(project=projects[0]).update(planned_on=dt.date(2023, 3, 1))
+        stored.refresh([programme.pk])
+    with travel(dt.date(2023, 3, 2)):
+        url = programme.get_absolute_url()
+        answers = at_once(*[lambda: Client().get(url) for _ in range(4)])
+        assert [answer.status_code for answer in answers] == [200] * 4
+        for answer in answers:
+            assert "1 milestone overdue" in page_text(answer)
+        assert dates_stored(programme) == {dt.date(2023, 3, 2)}
+        assert stored_values(programme) == fresh_values(programme, dt.date(2023, 3, 2))
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_publications_leave_the_stored_values_current(settings):
+    ensure_roles()
+    settings.STORED_STATUSES_AT_ONCE = False
+    with travel(dt.date(2024, 1, 1)):
+        programme, targets, _ = a_programme()
+        manager = manager_of(programme)
+        source = factories.SourceFactory()
+
+        def publish(target: Target, value: int):
+            def call():
+                return save_change(
+                    instance=Measurement(
+                        target=target, as_of=dt.date(2023, 12, 1), value=value, source=source
+                    ),
+                    by=manager,
+                    reason="The annual report.",
+                )
+
+            return call
+
+        at_once(publish(targets[0], 400), publish(targets[1], 700))
+        # The sum roll-up adds both, whichever committed last.
+        assert stored_values(programme) == fresh_values(programme, dt.date(2024, 1, 1))
+        total = Target.objects.get(pk=targets[3].pk)
+        assert status.stored(total).final.actual == Decimal(1100)
+
+
+def at_once(*calls):
+    """Run each call in its own thread, released together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
