@@ -388,7 +388,11 @@ def targets_of(programme: Programme) -> QuerySet:
         .select_related("programme", "project")
         .prefetch_related(
             Prefetch(
-                "measurements", queryset=Measurement.objects.published().order_by("as_of", "pk")
+                "measurements",
+                # The columns the API gives, no more: a page of targets holds thousands.
+                queryset=Measurement.objects.published()
+                .order_by("as_of", "pk")
+                .only("pk", "target_id", "as_of", "value", "source_id", "note_en", "note_zh_hans"),
             )
         )
         .order_by("pk")
