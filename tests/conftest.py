@@ -27,6 +27,13 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def stored_statuses_at_once(settings):
+    """A test runs in a transaction that never commits: stored statuses are recomputed
+    at each change rather than on commit (tracker.stored)."""
+    settings.STORED_STATUSES_AT_ONCE = True
+
+
+@pytest.fixture(autouse=True)
 def english():
     """Each test starts in English: a request in another language leaves it active."""
     with translation.override("en"):
@@ -48,7 +55,13 @@ def demo(db):
 
 
 @pytest.fixture
-def today():
-    """Pin today so that dates on the pages do not drift."""
+def today(request):
+    """Pin today so that dates on the pages do not drift. As the daily job would at the
+    start of that day, the stored statuses of what is loaded are recomputed for it (the
+    first request of a day otherwise does so: see tests/test_stored.py)."""
     with time_machine.travel(dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC), tick=False):
+        if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+            from tracker import stored
+
+            stored.refresh_stale()
         yield dt.date(2026, 11, 28)

@@ -12,11 +12,15 @@ class TrackerConfig(AppConfig):
         # `tracker.admin`; the tracker keeps it with the rest of the editorial code).
         from django.contrib.auth import get_user_model
 
+        from tracker import stored
         from tracker.editorial import admin  # noqa: F401
         from tracker.editorial.notifications import display_name
         from tracker.models import Follow, Follower, OutgoingMessage
         from tracker.ops import pagecache
 
+        # Stored statuses are recomputed when their inputs change (tracker.stored),
+        # connected first so that on commit they are written before pages are replaced.
+        stored.watch()
         # Any saved change may change a public page (tracker.ops.pagecache), except a
         # reader following by e-mail (no page shows followers, and a sign-up must not
         # empty the page cache for everyone) and queued e-mail (tracker.ops.mail).

@@ -61,6 +61,32 @@ def provenance_field() -> models.CharField:
     )
 
 
+def stored_date_field() -> models.DateField:
+    """The day a row's stored statuses were computed for (tracker.stored): they are
+    recomputed when it is not today."""
+    return models.DateField(_("statuses computed on"), null=True, blank=True, editable=False)
+
+
+# The stored statuses (tracker.stored): not part of the record's history.
+PROGRAMME_STORED = [
+    "statuses_on",
+    "projects_identified",
+    "projects_total",
+    "milestones_overdue",
+    "target_counts",
+    "rating_counts",
+]
+PROJECT_STORED = [
+    "rated_on",
+    "computed_rating",
+    "milestones_open",
+    "milestones_overdue",
+    "milestones_percent",
+    "milestones_recorded",
+]
+TARGET_STORED = ["assessed_on", "status", "assessment"]
+
+
 class DemoFlagged(models.Model):
     """A record that may be illustrative: `is_demo`, set by load_demo, removed by
     clear_demo, and shown to the public as demonstration data."""
@@ -222,7 +248,19 @@ class ProgrammeQuerySet(PublishedQuerySet):
             project_count=Coalesce(Subquery(per_programme), 0, output_field=IntegerField())
         )
 
-    def with_status(self) -> ProgrammeQuerySet:
+    def with_stored(self, points: bool = False) -> ProgrammeQuerySet:
+        """The programme-level targets with their stored assessments (tracker.stored) in
+        `headline_targets`; with `points`, their measurements too (for their charts)."""
+        targets = Target.objects.filter(project__isnull=True).order_by("due_on", "pk")
+        return self.prefetch_related(
+            Prefetch(
+                "targets",
+                queryset=targets.with_points() if points else targets,
+                to_attr="headline_targets",
+            )
+        )
+
+    def with_status(self, today: dt.date | None = None) -> ProgrammeQuerySet:
         """Everything the programme's headline targets need to be assessed and rolled
         up, in a fixed number of queries whatever the number of projects."""
         return self.prefetch_related(
@@ -235,7 +273,7 @@ class ProgrammeQuerySet(PublishedQuerySet):
             ),
             Prefetch(
                 "projects",
-                queryset=Project.objects.with_status().order_by("name", "pk"),
+                queryset=Project.objects.with_status(today).order_by("name", "pk"),
                 to_attr="status_projects",
             ),
         )
@@ -329,7 +367,20 @@ class Programme(DemoFlagged, Timestamped):
     confidence = confidence_field()
     provenance = provenance_field()
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    # Stored by tracker.stored from the rules in tracker.status, as of `statuses_on`:
+    # the roll-ups the lists and the dashboard show, so that no page recomputes them.
+    statuses_on = stored_date_field()
+    projects_identified = models.PositiveIntegerField(
+        _("projects identified"), default=0, editable=False
+    )
+    projects_total = models.PositiveIntegerField(_("projects"), default=0, editable=False)
+    milestones_overdue = models.PositiveIntegerField(
+        _("milestones overdue"), default=0, editable=False
+    )
+    target_counts = models.JSONField(_("headline targets by status"), default=dict, editable=False)
+    rating_counts = models.JSONField(_("projects by rating"), default=dict, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[sources], excluded_fields=PROGRAMME_STORED)
     objects = ProgrammeQuerySet.as_manager()
 
     # Set by `ProgrammeQuerySet.with_status()` (read by tracker.status).
@@ -424,26 +475,31 @@ class ProjectQuerySet(PublishedQuerySet):
         needs, for any number of projects in a fixed number of queries: its targets'
         points, and how many of its milestones are open and how many of those overdue."""
         today = today or timezone.localdate()
+        return (
+            self.select_related("programme", "sector")
+            .prefetch_related(Prefetch("targets", queryset=Target.objects.with_points()))
+            .with_milestone_counts(today)
+        )
+
+    def with_milestone_counts(self, today: dt.date) -> ProjectQuerySet:
+        """How many of each project's milestones are open, overdue on `today`, and their
+        weights done and counted (what `with_status` annotates)."""
 
         def per_project(milestones: MilestoneQuerySet, total: Count | Sum) -> Coalesce:
             rows = milestones.filter(project=OuterRef("pk")).order_by().values("project")
             return Coalesce(Subquery(rows.annotate(n=total).values("n")), 0)
 
         counted = Milestone.objects.counted()
-        return (
-            self.select_related("programme", "sector")
-            .prefetch_related(Prefetch("targets", queryset=Target.objects.with_points()))
-            .annotate(
-                open_milestones=per_project(Milestone.objects.open(), Count("pk")),
-                overdue_milestones=per_project(Milestone.objects.overdue(today), Count("pk")),
-                milestones_counted_on=Value(today, output_field=models.DateField()),
-                # Milestone progress (progress.milestone_percent): weights done, counted.
-                milestone_weight_done=per_project(
-                    counted.filter(status=Milestone.Status.COMPLETED), Sum("weight")
-                ),
-                milestone_weight_counted=per_project(counted, Sum("weight")),
-                milestone_count=per_project(Milestone.objects.all(), Count("pk")),
-            )
+        return self.annotate(
+            open_milestones=per_project(Milestone.objects.open(), Count("pk")),
+            overdue_milestones=per_project(Milestone.objects.overdue(today), Count("pk")),
+            milestones_counted_on=Value(today, output_field=models.DateField()),
+            # Milestone progress (progress.milestone_percent): weights done, counted.
+            milestone_weight_done=per_project(
+                counted.filter(status=Milestone.Status.COMPLETED), Sum("weight")
+            ),
+            milestone_weight_counted=per_project(counted, Sum("weight")),
+            milestone_count=per_project(Milestone.objects.all(), Count("pk")),
         )
 
 
@@ -499,7 +555,24 @@ class Project(DemoFlagged, Timestamped):
     )
     sources = models.ManyToManyField(Source, verbose_name=_("sources"), blank=True)
 
-    history = HistoricalRecords(m2m_fields=[lead_organisations, sources])
+    # Stored by tracker.stored, as of `rated_on` (see tracker.status.project_rating and
+    # milestone_progress).
+    rated_on = stored_date_field()
+    computed_rating = models.CharField(
+        _("computed rating"), max_length=10, choices=Rating, blank=True, editable=False
+    )
+    milestones_open = models.PositiveIntegerField(_("open milestones"), default=0, editable=False)
+    milestones_overdue = models.PositiveIntegerField(
+        _("overdue milestones"), default=0, editable=False
+    )
+    milestones_percent = models.PositiveSmallIntegerField(
+        _("milestones done (%)"), null=True, blank=True, editable=False
+    )
+    milestones_recorded = models.BooleanField(_("has milestones"), default=False, editable=False)
+
+    history = HistoricalRecords(
+        m2m_fields=[lead_organisations, sources], excluded_fields=PROJECT_STORED
+    )
     objects = ProjectQuerySet.as_manager()
 
     # Annotated by `ProjectQuerySet.with_status(today)` (read by tracker.status).
@@ -715,7 +788,19 @@ class Target(ProjectOrProgrammeRecord, DemoFlagged, Timestamped):
     confidence = confidence_field()
     provenance = provenance_field()
 
-    history = HistoricalRecords(m2m_fields=[sources])
+    # Stored by tracker.stored, as of `assessed_on`: tracker.status.assess's result
+    # (see tracker.status.encode), its final status also as a column to filter on.
+    assessed_on = stored_date_field()
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=[(each.value, each.label) for each in progress.Status],
+        blank=True,
+        editable=False,
+    )
+    assessment = models.JSONField(_("assessment"), default=dict, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[sources], excluded_fields=TARGET_STORED)
     objects = TargetQuerySet.as_manager()
 
     # Kept by tracker.status.series() for the day it was read on.

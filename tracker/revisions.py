@@ -201,8 +201,9 @@ def _route(name: str, slug: str):
     return lambda record: reverse(name, kwargs={"programme": slug, "pk": record.id})
 
 
-def _measurements(programme, project) -> list[Change]:
-    """Each published measurement, when it was published, with who published it."""
+def _measurements(programme, project, limit: int | None = None) -> list[Change]:
+    """Each published measurement (the newest `limit`), when it was published, with who
+    published it."""
     added = Measurement.history.filter(id=OuterRef("pk"), history_type="+").order_by("history_date")
     rows = (
         Measurement.objects.published()
@@ -212,7 +213,10 @@ def _measurements(programme, project) -> list[Change]:
             user_id=Subquery(added.values("history_user_id")[:1]),
             reason=Subquery(added.values("history_change_reason")[:1]),
         )
+        .order_by("-created_at", "-pk")
     )
+    if limit is not None:
+        rows = rows[:limit]
     return [
         Change(
             when=row.created_at,
@@ -235,11 +239,14 @@ def _measurements(programme, project) -> list[Change]:
     ]
 
 
-def _updates(programme, project) -> list[Change]:
-    """Each published progress update, when it was published, by whoever published it."""
+def _updates(programme, project, limit: int | None = None) -> list[Change]:
+    """Each published progress update (the newest `limit`), when it was published, by
+    whoever published it."""
     rows = ProgressUpdate.objects.published().filter(programme=programme)
     if project is not None:
         rows = rows.filter(project=project)
+    if limit is not None:
+        rows = rows[:limit]
     return [
         Change(
             when=row.published_at,
@@ -303,9 +310,12 @@ MILESTONE_FIELDS = {
 LOGGED = frozenset(KINDS)
 
 
-def programme_changes(programme, project=None, kind: str = "") -> list[Change]:
+def programme_changes(
+    programme, project=None, kind: str = "", limit: int | None = None
+) -> list[Change]:
     """Everything that changed in a programme (or one project), newest first; `kind`
-    (a key of KINDS) keeps one kind of change."""
+    (a key of KINDS) keeps one kind of change; `limit`, the newest so many only (the
+    measurements and updates beyond them are not read)."""
     scope = {"project_id": project.pk} if project else {"programme_id": programme.pk}
     projects = _ordered(Project.history.filter(**({"id": project.pk} if project else scope)))
     slug = programme.slug
@@ -336,13 +346,13 @@ def programme_changes(programme, project=None, kind: str = "") -> list[Change]:
             )
             if c.field != "status" or c.kind != "revised"
         ]
-        + _measurements(programme, project)
-        + _updates(programme, project)
+        + _measurements(programme, project, limit)
+        + _updates(programme, project, limit)
     )
     if kind:
         changes = [c for c in changes if c.kind == kind]
     changes.sort(key=lambda c: (c.when, c.record, c.record_id or 0, c.field), reverse=True)
-    return _with_roles(changes, programme)
+    return _with_roles(changes[:limit], programme)
 
 
 def milestone_changes(milestone: Milestone) -> list[Change]:

@@ -88,6 +88,9 @@ MIDDLEWARE = [
 ]
 # How long a rendered public page is kept; any change to the data replaces it sooner.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
+# Stored statuses (tracker.stored) are recomputed when a change commits; the tests, run
+# in a transaction that never commits, recompute them at once instead.
+STORED_STATUSES_AT_ONCE = env_bool("STORED_STATUSES_AT_ONCE", False)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

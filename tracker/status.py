@@ -20,12 +20,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -39,13 +41,18 @@ from tracker.models import Milestone, Programme, Project, Rating, Target
 @dataclass(frozen=True)
 class TargetAssessment:
     """A target with its status against its due date and, for a range, its earlier end,
-    and the series both were assessed on."""
+    and the series both were assessed on (read when first asked for, unless given)."""
 
     target: Target
     final: progress.Assessment
     earliest: progress.Assessment | None
-    series: list[progress.Point]
     today: dt.date
+    points: list[progress.Point] | None = None
+    rate_flag: bool | None = None  # `not_at_current_rate`, as stored
+
+    @cached_property
+    def series(self) -> list[progress.Point]:
+        return self.points if self.points is not None else series(self.target, self.today)
 
     @property
     def known(self) -> list[progress.Point]:
@@ -55,6 +62,8 @@ class TargetAssessment:
 
     @property
     def not_at_current_rate(self) -> bool:
+        if self.rate_flag is not None:
+            return self.rate_flag
         return progress.not_at_current_rate(self.final, self.series, self.today)
 
 
@@ -66,6 +75,13 @@ def own_points(target: Target) -> list[progress.Point]:
         measurements = target.measurements.all()
     points = [progress.Point(on=m.as_of, value=m.value) for m in measurements]
     return sorted(points, key=lambda point: point.on)
+
+
+def targets_of(project: Project) -> list[Target]:
+    """The project's targets, as tracker.stored gave them (`status_targets`), or as
+    prefetched, or fetched now."""
+    given: list[Target] | None = getattr(project, "status_targets", None)
+    return given if given is not None else list(project.targets.all())
 
 
 def status_projects(programme: Programme) -> list[Project]:
@@ -99,7 +115,7 @@ def rollup_points(programme: Programme, target: Target, today: dt.date) -> list[
         series = [
             own_points(project_target)
             for project in projects
-            for project_target in project.targets.all()
+            for project_target in targets_of(project)
             if project_target.kind == target.kind and project_target.currency == target.currency
         ]
         dates = sorted({point.on for points in series for point in points})
@@ -147,7 +163,101 @@ def assess_range(
 
 def assess(target: Target, today: dt.date) -> TargetAssessment:
     final, earliest = assess_range(target, today)
-    return TargetAssessment(target, final, earliest, series(target, today), today)
+    return TargetAssessment(target, final, earliest, today, series(target, today))
+
+
+# Stored assessments: what tracker.stored writes on each target from `assess`, and what
+# the pages read back instead of assessing again.
+
+ASSESSMENT_FIELDS = ("status", "due", "actual", "as_of", "expected", "ratio", "forecast_on")
+
+
+def _text(value: object) -> str | None:
+    return (
+        None if value is None else str(value.isoformat() if hasattr(value, "isoformat") else value)
+    )
+
+
+def encode_assessment(assessment: progress.Assessment | None) -> dict[str, str | None] | None:
+    """As JSON: dates in ISO form, decimals as their exact text."""
+    if assessment is None:
+        return None
+    return {name: _text(getattr(assessment, name)) for name in ASSESSMENT_FIELDS}
+
+
+def decode_assessment(data: dict[str, Any] | None) -> progress.Assessment | None:
+    if data is None:
+        return None
+
+    def day(name: str) -> dt.date | None:
+        return dt.date.fromisoformat(data[name]) if data[name] else None
+
+    def number(name: str) -> Decimal | None:
+        return Decimal(data[name]) if data[name] is not None else None
+
+    return progress.Assessment(
+        status=progress.Status(data["status"]),
+        due=dt.date.fromisoformat(data["due"]),
+        actual=number("actual"),
+        as_of=day("as_of"),
+        expected=number("expected"),
+        ratio=number("ratio"),
+        forecast_on=day("forecast_on"),
+    )
+
+
+def encode(item: TargetAssessment) -> dict[str, Any]:
+    """What a target stores of its assessment; a roll-up keeps its series too (built
+    from every project of its programme, too costly to read per page)."""
+    data: dict[str, Any] = {
+        "final": encode_assessment(item.final),
+        "earliest": encode_assessment(item.earliest),
+        "not_at_current_rate": item.not_at_current_rate,
+    }
+    if item.target.rollup != Target.Rollup.NONE:
+        data["series"] = [[point.on.isoformat(), str(point.value)] for point in item.series]
+    return data
+
+
+def stored(target: Target) -> TargetAssessment:
+    """The target's assessment as tracker.stored wrote it, on `target.assessed_on`."""
+    data = target.assessment
+    if not data:  # never computed (tracker.stored.fresh computes before pages read)
+        return assess(target, timezone.localdate())
+    series_data = data.get("series")
+    points = (
+        [progress.Point(dt.date.fromisoformat(on), Decimal(value)) for on, value in series_data]
+        if series_data is not None
+        else None
+    )
+    final = decode_assessment(data["final"])
+    assert final is not None  # noqa: S101 (always written)
+    return TargetAssessment(
+        target,
+        final,
+        decode_assessment(data["earliest"]),
+        target.assessed_on or timezone.localdate(),
+        points,
+        data["not_at_current_rate"],
+    )
+
+
+def stored_current(targets: Iterable[Target]) -> list[TargetAssessment]:
+    """The targets not withdrawn, with their stored assessments."""
+    return [stored(target) for target in targets if not target.withdrawn_on]
+
+
+def stored_headline(programme: Programme) -> list[TargetAssessment]:
+    """The programme-level targets (after `with_stored()`), with their stored
+    assessments."""
+    for target in programme.headline_targets:
+        target.programme = programme
+    return stored_current(programme.headline_targets)
+
+
+def identified(projects: Iterable[Project]) -> int:
+    """The projects publicly identified: all but the cancelled ones."""
+    return sum(1 for project in projects if project.lifecycle_status != Project.Lifecycle.CANCELLED)
 
 
 def current(targets: Iterable[Target], today: dt.date) -> list[TargetAssessment]:
@@ -169,29 +279,13 @@ def counts(items: Iterable[TargetAssessment]) -> list[tuple[progress.Status, int
     return [(each, counted[each]) for each in progress.Status if counted[each]]
 
 
-def project_targets(project: Project, today: dt.date) -> list[TargetAssessment]:
-    targets = list(project.targets.all())
-    for target in targets:
-        target.programme = project.programme
-    return current(targets, today)
-
-
-def is_stale(target: Target, today: dt.date) -> bool:
-    """A current target whose newest measurement is too old (the workload lists it)."""
-    if target.withdrawn_on:
-        return False
-    return assess_range(target, today)[0].status == progress.Status.STALE
-
-
 # Projects
 
 
 def project_rating(project: Project, today: dt.date) -> str:
     """Green, amber or red by the rule in `progress.project_rating` ("" when unknown)."""
     assessments = [
-        assess_range(target, today)[0]
-        for target in project.targets.all()
-        if not target.withdrawn_on
+        assess_range(target, today)[0] for target in targets_of(project) if not target.withdrawn_on
     ]
     if getattr(project, "milestones_counted_on", None) == today:
         open_count, overdue = project.open_milestones, project.overdue_milestones
@@ -216,6 +310,11 @@ class MilestoneProgress:
         if self.recorded:
             return _("No milestones counted because all were cancelled or withdrawn")
         return _("No milestones yet")
+
+
+def stored_milestone_progress(project: Project) -> MilestoneProgress:
+    """As tracker.stored wrote it from `milestone_progress`."""
+    return MilestoneProgress(project.milestones_percent, project.milestones_recorded)
 
 
 def milestone_progress(project: Project) -> MilestoneProgress:
@@ -443,35 +542,25 @@ def milestones_clause(overdue: int) -> VerdictPart | None:
     return VerdictPart(text, BAD)
 
 
-def programme_verdict(programme: Programme, today: dt.date, overdue_milestones: int) -> Verdict:
-    """A programme's verdict (after `with_status()`): its pledged targets, its projects
-    identified against those planned, its milestones overdue."""
-    identified = sum(
-        1
-        for project in status_projects(programme)
-        if project.lifecycle_status != Project.Lifecycle.CANCELLED
-    )
+def programme_verdict(programme: Programme) -> Verdict:
+    """A programme's verdict, from what is stored (after `with_stored()`): its pledged
+    targets, its projects identified against those planned, its milestones overdue."""
     parts = [
-        *targets_clauses(headline(programme, today)),
-        projects_clause(identified, programme.planned_project_count),
-        milestones_clause(overdue_milestones),
+        *targets_clauses(stored_headline(programme)),
+        projects_clause(programme.projects_identified, programme.planned_project_count),
+        milestones_clause(programme.milestones_overdue),
     ]
     return Verdict(tuple(part for part in parts if part is not None))
 
 
-def project_verdict(project: Project, today: dt.date) -> Verdict:
-    """A project's verdict (after `Project.objects.with_status(today)`): its computed
-    rating, its targets, its milestones overdue."""
-    rating = project_rating(project, today)
-    items = project_targets(project, today)
+def project_verdict(project: Project, items: list[TargetAssessment]) -> Verdict:
+    """A project's verdict, from what is stored: its computed rating, its targets (as
+    `items`), its milestones overdue."""
+    rating = project.computed_rating
     parts: list[VerdictPart | None] = [VerdictPart(rating_text(rating), tone(rating))]
     if items:
         parts += targets_clauses(items)
-    if getattr(project, "milestones_counted_on", None) == today:
-        overdue = project.overdue_milestones
-    else:
-        overdue = sum(1 for m in project.milestones.all() if m.is_open and m.overdue_on(today))
-    parts.append(milestones_clause(overdue))
+    parts.append(milestones_clause(project.milestones_overdue))
     return Verdict(tuple(part for part in parts if part is not None))
 
 
@@ -511,9 +600,9 @@ def status_counts(items: Iterable[TargetAssessment]) -> dict[str, int]:
     return {each.value: counted[each.value] for each in progress.Status}
 
 
-def rating_counts(projects: Iterable[Project], today: dt.date) -> dict[str, int]:
-    """How many of the projects are computed green, amber, red or unknown ("")."""
-    counted = Counter(project_rating(project, today) for project in projects)
+def rating_counts(ratings: Iterable[str]) -> dict[str, int]:
+    """How many of the projects' computed ratings are green, amber, red or unknown ("")."""
+    counted = Counter(ratings)
     return {each: counted[each] for each in RATINGS}
 
 
@@ -528,19 +617,17 @@ class OpenQuestion:
     record: Target
 
 
-def open_questions(programme: Programme, today: dt.date) -> list[OpenQuestion]:
+def open_questions(programme: Programme) -> list[OpenQuestion]:
     """The headline targets without a published figure (not reported, or no data yet)
-    and the planned projects not yet identified, after `with_status()` and
-    `with_project_count()`."""
+    and the planned projects not yet identified, from what is stored (after
+    `with_stored()`)."""
     missing = (progress.Status.NOT_REPORTED, progress.Status.NO_DATA)
     questions = []
-    for item in headline(programme, today):
+    for item in stored_headline(programme):
         target = item.target
         if target.rollup == Target.Rollup.COUNT_PROJECTS:
             planned = programme.planned_project_count
-            identified = getattr(programme, "project_count", None)
-            if identified is None:
-                identified = len(status_projects(programme))
+            identified = programme.projects_total
             if planned and identified < planned:
                 questions.append(
                     OpenQuestion(

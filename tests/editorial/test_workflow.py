@@ -466,9 +466,7 @@ def test_lockouts_are_visible_to_admins(client, setup):
 # Four eyes: what the public reads is not rewritten by one manager
 
 
-def test_with_a_second_manager_asked_a_published_update_is_not_rewritten_in_place(
-    client, setup
-):
+def test_with_a_second_manager_asked_a_published_update_is_not_rewritten_in_place(client, setup):
     programme = setup["programme"]
     programme.requires_second_approval = True
     programme.save()

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from tracker import stored
 from tracker.models import (
     Measurement,
     Milestone,
@@ -94,6 +95,7 @@ PROJECTS = [
 
 
 @transaction.atomic
+@stored.batched
 def load_demo() -> Programme | None:
     """Add the demo programme with its projects, targets, measurements, milestones and
     updates; None, and nothing added, when it is already there."""

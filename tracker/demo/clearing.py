@@ -4,10 +4,12 @@ from typing import Any, cast
 
 from django.db import transaction
 
+from tracker import stored
 from tracker.models import DEMO_MODELS
 
 
 @transaction.atomic
+@stored.batched
 def clear_demo_records() -> dict[str, int]:
     """Delete every illustrative record and nothing else; counts by model."""
     deleted = {}

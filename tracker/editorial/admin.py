@@ -18,7 +18,6 @@ from django.db import transaction
 from django.db.models import ForeignKey, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
@@ -31,7 +30,7 @@ from modeltranslation.utils import build_localized_fieldname
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
-from tracker import status
+from tracker import status, stored
 from tracker.editorial import archive, notifications, publishing, staff
 from tracker.editorial import workflow as services
 from tracker.editorial.forms import (
@@ -725,7 +724,7 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
         "sector",
         "lifecycle_status",
         "declared_rating",
-        "computed_rating",
+        "computed_rating_text",
         "start_on",
         "due_on",
         "demo",
@@ -738,8 +737,9 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
     # Targets and milestones added here take the project's programme (ProjectOrProgrammeRecord).
     inlines = [ProjectTargetInline, ProjectMilestoneInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).with_status()  # type: ignore[attr-defined]
+    def changelist_view(self, request, extra_context=None):
+        stored.refresh_stale()  # the list shows stored ratings (tracker.stored)
+        return super().changelist_view(request, extra_context)
 
     def is_editor_only(self, request, obj) -> bool:
         return obj is not None and not programmes_for(request.user).filter(pk=obj.programme_id)
@@ -758,9 +758,9 @@ class ProjectAdmin(PublishingMixin, TrackerAdmin):
             else super().get_prepopulated_fields(request, obj)
         )
 
-    @admin.display(description=_("computed rating"))
-    def computed_rating(self, obj: Project) -> str:
-        return status.rating_text(status.project_rating(obj, timezone.localdate()))
+    @admin.display(description=_("computed rating"), ordering="computed_rating")
+    def computed_rating_text(self, obj: Project) -> str:
+        return status.rating_text(obj.computed_rating)
 
 
 class MeasurementInline(admin.TabularInline):
@@ -864,7 +864,11 @@ class TargetAdmin(PublishingMixin, NoDeleteMixin, TrackerAdmin):
     inlines = [MeasurementInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("project").with_status()  # type: ignore[attr-defined]
+        return super().get_queryset(request).select_related("programme", "project")
+
+    def changelist_view(self, request, extra_context=None):
+        stored.refresh_stale()  # the list shows stored statuses (tracker.stored)
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("target value"), ordering="target_value")
     def target_display(self, obj: Target) -> str:
@@ -872,7 +876,7 @@ class TargetAdmin(PublishingMixin, NoDeleteMixin, TrackerAdmin):
 
     @admin.display(description=_("computed status"))
     def computed_status(self, obj: Target) -> str:
-        return status.status_text(status.assess(obj, timezone.localdate()))
+        return status.status_text(status.stored(obj))
 
 
 @admin.register(Measurement)

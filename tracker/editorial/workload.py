@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 
-from tracker import status
+from tracker import progress, stored
 from tracker.editorial.scopes import programmes_for, projects_for
 from tracker.models import ChangeRequest, Milestone, ProgressUpdate, Project, Target
 
@@ -59,7 +59,13 @@ class Workload:
 
 
 def workload(user: User, today: dt.date) -> Workload:
-    projects = list(projects_for(user).with_status().order_by("programme", "name"))
+    projects = list(
+        projects_for(user)
+        .select_related("programme", "sector")
+        .prefetch_related("targets")
+        .order_by("programme", "name")
+    )
+    stored.make_fresh({p.programme for p in projects})
     changes = ChangeRequest.objects.select_related("programme").order_by("created_at", "pk")
     to_review: list[ProgressUpdate] = []
     if user.has_perm("tracker.publish_progressupdate"):
@@ -76,7 +82,13 @@ def workload(user: User, today: dt.date) -> Workload:
             .select_related("programme", "project")
             .order_by("programme", "project__name", "planned_on", "title")
         ),
-        stale=[t for p in projects for t in p.targets.all() if status.is_stale(t, today)],
+        # As stored (tracker.stored); made current above.
+        stale=[
+            t
+            for p in projects
+            for t in p.targets.all()
+            if not t.withdrawn_on and t.status == progress.Status.STALE
+        ],
         returned=list(
             ProgressUpdate.objects.filter(author=user, state=ProgressUpdate.State.RETURNED)
         ),

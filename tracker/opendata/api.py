@@ -9,14 +9,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from tracker import progress, revisions, status
+from tracker import progress, revisions, status, stored
 from tracker.models import (
+    Measurement,
     Milestone,
     MilestoneQuerySet,
     Programme,
@@ -161,20 +162,18 @@ class AssessmentOut(Schema):
 
 
 class MeasurementOut(Schema):
+    """Given as plain values (TargetOut.resolve_measurements)."""
+
     as_of: dt.date
     value: Decimal
     source_id: int | None
     note: Text
 
-    @staticmethod
-    def resolve_note(obj) -> Text:
-        return text(obj, "note")
-
 
 def assessed(target: Target) -> status.TargetAssessment:
-    """Assess once per target, for both of its assessment fields."""
+    """The stored assessment, read once per target for both of its assessment fields."""
     if not hasattr(target, "_assessed"):
-        target._assessed = status.assess(target, timezone.localdate())  # type: ignore[attr-defined]
+        target._assessed = status.stored(target)  # type: ignore[attr-defined]
     return target._assessed  # type: ignore[attr-defined]
 
 
@@ -207,8 +206,18 @@ class TargetOut(Linked):
         return assessed(obj).earliest
 
     @staticmethod
-    def resolve_measurements(obj):
-        return list(obj.measurements.all())
+    def resolve_measurements(obj) -> list[dict]:
+        # Plain values: a list holds hundreds, and reading each model instance through
+        # the schema's resolvers costs more than all the rest of the target.
+        return [
+            {
+                "as_of": m.as_of,
+                "value": m.value,
+                "source_id": m.source_id,
+                "note": {"en": m.note_en or "", "zh_hans": m.note_zh_hans or ""},
+            }
+            for m in obj.measurements.all()
+        ]
 
 
 class ProjectOut(Schema):
@@ -235,10 +244,6 @@ class ProjectOut(Schema):
     @staticmethod
     def resolve_sector(obj) -> str | None:
         return obj.sector.slug if obj.sector_id else None
-
-    @staticmethod
-    def resolve_computed_rating(obj) -> str:
-        return status.project_rating(obj, timezone.localdate())
 
     @staticmethod
     def resolve_url(obj) -> str:
@@ -321,7 +326,11 @@ class ChangeOut(Schema):
 
 
 def programme_or_404(slug: str) -> Programme:
-    return get_object_or_404(Programme.objects.published(), slug=slug)
+    """The programme, its stored statuses as of today (tracker.stored)."""
+    return stored.fresh(
+        lambda: get_object_or_404(Programme.objects.published(), slug=slug),
+        lambda programme: [programme],
+    )
 
 
 @api.get("/programmes", response={200: list[ProgrammeOut], **INVALID}, tags=["programmes"])
@@ -349,7 +358,7 @@ def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     projects = (
         Project.objects.published()
         .filter(programme=programme_or_404(slug))
-        .with_status()
+        .select_related("programme", "sector")
         .order_by("slug")
     )
     if filters.sector:
@@ -363,17 +372,29 @@ def list_projects(request, slug: str, filters: Query[ProjectFilters]):
     "/programmes/{slug}/projects/{project}", response={200: ProjectOut, **ERRORS}, tags=["projects"]
 )
 def get_project(request, slug: str, project: str):
-    return get_object_or_404(
-        Project.objects.published().with_status(), programme__slug=slug, slug=project
+    found = get_object_or_404(
+        Project.objects.published().select_related("programme", "sector"),
+        programme__slug=slug,
+        slug=project,
     )
+    return stored.up_to_date([found], lambda found: found.programme)[0]
 
 
 def targets_of(programme: Programme) -> QuerySet:
+    """With their stored assessments (fresh: see programme_or_404) and measurements."""
     return (
         Target.objects.published()
         .filter(programme=programme)
-        .with_status()
-        .select_related("project")
+        .select_related("programme", "project")
+        .prefetch_related(
+            Prefetch(
+                "measurements",
+                # The columns the API gives, no more: a page of targets holds thousands.
+                queryset=Measurement.objects.published()
+                .order_by("as_of", "pk")
+                .only("pk", "target_id", "as_of", "value", "source_id", "note_en", "note_zh_hans"),
+            )
+        )
         .order_by("pk")
     )
 

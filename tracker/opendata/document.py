@@ -22,6 +22,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from tracker import stored
 from tracker.editorial import files, publishing
 from tracker.models import (
     EvidenceFile,
@@ -274,6 +275,7 @@ def _read(record: EvidenceFile) -> bytes:
 
 
 @transaction.atomic
+@stored.batched
 def import_programme(document: dict[str, Any]) -> Programme:
     """Create the programme the document describes; refuse a document that does not
     fit, or a programme already present, without writing anything."""

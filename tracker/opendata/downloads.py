@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from tablib import Dataset
 
-from tracker import revisions, status
+from tracker import revisions
 from tracker.models import Measurement, Milestone, Project, Rating
 from tracker.spreadsheets import escape_dataset, escape_formula
 
@@ -250,8 +250,8 @@ LIFECYCLE = Field(
 COMPUTED_RATING = Field(
     "computed_rating",
     _("Computed rating"),
-    get=lambda p: status.project_rating(p, timezone.localdate()),
-    label=lambda p: rating_label(status.project_rating(p, timezone.localdate())),
+    # Stored (tracker.stored), as the pages show it.
+    label=lambda p: rating_label(p.computed_rating),
     codes=Rating.values,
 )
 DECLARED_RATING = Field(

@@ -27,7 +27,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from tracker import progress, status
+from tracker import progress, status, stored
 from tracker.models import (
     Measurement,
     Milestone,
@@ -43,7 +43,7 @@ from tracker.opendata.downloads import Field, display, url
 
 def _assessment(target: Target):
     if not hasattr(target, "_package_assessment"):
-        target._package_assessment = status.assess(target, timezone.localdate()).final  # type: ignore[attr-defined]
+        target._package_assessment = status.stored(target).final  # type: ignore[attr-defined]
     return target._package_assessment  # type: ignore[attr-defined]
 
 
@@ -204,14 +204,18 @@ class Table:
 def tables(programme: Programme) -> list[Table]:
     """What the public pages show of the programme, table by table, in the order a
     reader meets them."""
+    # Statuses as stored (tracker.stored), made current first.
+    stored.make_fresh([programme])
     projects = (
-        Project.objects.published().filter(programme=programme).with_status().order_by("slug", "pk")
+        Project.objects.published()
+        .filter(programme=programme)
+        .select_related("programme", "sector")
+        .order_by("slug", "pk")
     )
     targets = (
         Target.objects.published()
         .filter(programme=programme)
-        .with_status()
-        .select_related("project")
+        .select_related("programme", "project")
         .order_by("due_on", "pk")
     )
     measurements = (

@@ -11,10 +11,10 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from tracker import status
+from tracker import status, stored
 from tracker.models import Project, Target
 
 MAX_AGE = 600  # seconds: a badge follows the record within minutes
@@ -70,9 +70,11 @@ def in_language_asked(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 @in_language_asked
 def project_badge(request: HttpRequest, programme: str, project: str) -> HttpResponse:
     found = get_object_or_404(
-        Project.objects.published().with_status(), programme__slug=programme, slug=project
+        Project.objects.published().select_related("programme"),
+        programme__slug=programme,
+        slug=project,
     )
-    rating = status.project_rating(found, timezone.localdate())
+    rating = stored.up_to_date([found], lambda p: p.programme)[0].computed_rating
     message = status.rating_text(rating) if rating else _("unknown")
     return svg_badge(_("rating"), message, status.solid_colour(rating))
 
@@ -80,9 +82,9 @@ def project_badge(request: HttpRequest, programme: str, project: str) -> HttpRes
 @in_language_asked
 def target_badge(request: HttpRequest, programme: str, pk: int) -> HttpResponse:
     target = get_object_or_404(
-        Target.objects.published().with_status(), programme__slug=programme, pk=pk
+        Target.objects.published().select_related("programme"), programme__slug=programme, pk=pk
     )
-    item = status.assess(target, timezone.localdate())
+    item = status.stored(stored.up_to_date([target], lambda t: t.programme)[0])
     return svg_badge(
         target.title[:40], status.target_badge_text(item), status.solid_colour(item.final.status)
     )

@@ -15,12 +15,11 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from tracker import status
+from tracker import status, stored
 from tracker.models import EvidenceSubmission, Milestone, Programme, Project, Target
 from tracker.public.limits import Limit, address_hash, count_post
 
@@ -137,10 +136,11 @@ def send_evidence(request: HttpRequest, programme: str, kind: str, key: int | st
 
 def open_questions(request: HttpRequest, programme: str) -> HttpResponse:
     """What the programme's public record is missing, each with a link to send evidence."""
-    programme_obj = get_object_or_404(
-        Programme.objects.published().with_status().with_project_count(), slug=programme
+    programme_obj = stored.fresh(
+        lambda: get_object_or_404(Programme.objects.published().with_stored(), slug=programme),
+        lambda found: [found],
     )
-    questions = status.open_questions(programme_obj, timezone.localdate())
+    questions = status.open_questions(programme_obj)
     return render(
         request,
         "tracker/open_questions.html",

@@ -30,11 +30,10 @@ from django.contrib.postgres.search import (
 from django.db import connections, models
 from django.db.models import Case, Count, F, FloatField, Prefetch, Q, Value, When
 from django.db.models.functions import Greatest
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from tracker import status
+from tracker import status, stored
 from tracker.models import (
     Milestone,
     Organisation,
@@ -116,12 +115,11 @@ class Projects(Kind):
         return Project.objects.published()
 
     def ready(self, queryset):
-        return queryset.with_status()
+        return queryset.select_related("programme", "sector")
 
     def prepare(self, results):
-        today = timezone.localdate()
-        for project in results:
-            rating = status.project_rating(project, today)
+        for project in stored.up_to_date(list(results), lambda p: p.programme):
+            rating = project.computed_rating
             project.computed = Rating(rating) if rating else None
         return results
 
@@ -131,12 +129,11 @@ class Targets(Kind):
         return Target.objects.published()
 
     def ready(self, queryset):
-        return queryset.with_status().select_related("project")
+        return queryset.select_related("programme", "project")
 
     def prepare(self, results):
-        today = timezone.localdate()
-        for target in results:
-            target.item = None if target.withdrawn_on else status.assess(target, today)
+        for target in stored.up_to_date(list(results), lambda t: t.programme):
+            target.item = None if target.withdrawn_on else status.stored(target)
         return results
 
 

@@ -5,8 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, Max, OuterRef, Prefetch, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, Max, Prefetch, Value
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +19,7 @@ from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from tracker import progress, revisions, status
+from tracker import progress, revisions, status, stored
 from tracker.formatting import format_axis_value, unit_label
 from tracker.models import (
     Measurement,
@@ -158,33 +157,17 @@ class ProgrammeListView(ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return (
-            Programme.objects.published()
-            .with_status()
-            .annotate(overdue_count=overdue_milestones(timezone.localdate()))
-            .order_by("is_demo", "name")
-        )
+        return Programme.objects.published().with_stored().order_by("is_demo", "name")
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
+        context = stored.fresh(
+            lambda: super(ProgrammeListView, self).get_context_data(**kwargs),
+            lambda context: context["programmes"],
+        )
         for programme in context["programmes"]:
-            programme.verdict = status.programme_verdict(programme, today, programme.overdue_count)
+            programme.verdict = status.programme_verdict(programme)
         context["groups"] = ProgrammeGroup.objects.published().order_by("name", "pk")
         return context
-
-
-def overdue_milestones(today: dt.date) -> Coalesce:
-    """How many of a programme's milestones are overdue, as an annotation (one
-    subquery, whatever the number of programmes)."""
-    per_programme = (
-        Milestone.objects.published()
-        .overdue(today)
-        .filter(programme=OuterRef("pk"))
-        .order_by()
-        .values("programme")
-    )
-    return Coalesce(Subquery(per_programme.annotate(n=Count("pk")).values("n")), 0)
 
 
 class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
@@ -196,12 +179,21 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
     context_object_name = "programme"
     slug_url_kwarg = "programme"
 
+    def get_object(self, queryset=None):
+        fetch = super().get_object
+        return stored.fresh(lambda: fetch(queryset), lambda programme: [programme])
+
     def get_queryset(self):
         return (
             Programme.objects.published()
             .select_related("designated_by", "host")
-            .with_status()
+            .with_stored(points=True)
             .prefetch_related(
+                Prefetch(
+                    "projects",
+                    queryset=Project.objects.select_related("sector").order_by("name", "pk"),
+                    to_attr="listed_projects",
+                ),
                 Prefetch(
                     "milestones",
                     queryset=Milestone.objects.published()
@@ -222,10 +214,10 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         programme, today = self.object, timezone.localdate()
-        projects = programme.status_projects
-        headline = status.headline(programme, today)
+        projects = programme.listed_projects
+        headline = status.stored_headline(programme)
         filtered = Filtered.read(self.request, programme)
-        table = ProjectTable(filtered.projects(projects, today), order_by="name")
+        table = ProjectTable(filtered.projects(projects), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         updates = list(
             ProgressUpdate.objects.published()
@@ -247,7 +239,7 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         stamps += [counts["latest"]] if counts["latest"] else []
         context.update(
             {
-                "verdict": status.programme_verdict(programme, today, counts["overdue"]),
+                "verdict": status.programme_verdict(programme),
                 "headline": filtered.targets(headline),
                 "filtered": filtered,
                 "charts": {item.target.pk: target_chart(item, today) for item in headline},
@@ -329,11 +321,12 @@ class Filtered:
         wanted = self.target_status
         return [item for item in items if not wanted or item.final.status == wanted]
 
-    def projects(self, projects: list[Project], today: dt.date) -> list[Project]:
+    def projects(self, projects: list[Project]) -> list[Project]:
+        """The projects shown, by their stored computed rating (tracker.stored)."""
         return [
             project
             for project in projects
-            if (self.rating is None or status.project_rating(project, today) == self.rating)
+            if (self.rating is None or project.computed_rating == self.rating)
             and (not self.sector or (project.sector and project.sector.slug == self.sector))
             and (self.lead_projects is None or project.pk in self.lead_projects)
         ]
@@ -359,7 +352,10 @@ def related(programme: Programme) -> dict[str, list[Link]]:
             rows("groups", ProgrammeGroup.objects.filter(programmes=programme)),
             rows(
                 "same_host",
-                Programme.objects.filter(host_id=programme.host_id).exclude(pk=programme.pk),
+                # No host named: no other programme is "of the same host".
+                Programme.objects.filter(host_id=programme.host_id, host__isnull=False).exclude(
+                    pk=programme.pk
+                ),
             ),
             all=True,
         )
@@ -389,10 +385,14 @@ class ProjectDetailView(DetailView):
     context_object_name = "project"
 
     def get_object(self, queryset=None):
+        return stored.fresh(self.fetch, lambda project: [project.programme])
+
+    def fetch(self) -> Project:
         return get_object_or_404(
             Project.objects.published()
-            .with_status()
+            .select_related("programme", "sector")
             .prefetch_related(
+                Prefetch("targets", queryset=Target.objects.with_points()),
                 "lead_organisations",
                 Prefetch(
                     "sources", queryset=Source.objects.annotate(has_files=has_files("source"))
@@ -417,21 +417,24 @@ class ProjectDetailView(DetailView):
             .filter(project=project)
         )
         attach_files(sources=project.sources.all(), updates=updates)
-        rating = status.project_rating(project, today)
-        assessed = status.project_targets(project, today)
+        for target in project.targets.all():
+            target.programme = project.programme
+        assessed = status.stored_current(project.targets.all())
         context.update(
             {
                 "programme": project.programme,
-                "computed_rating": rating,
-                "verdict": status.project_verdict(project, today),
-                "milestone_progress": status.milestone_progress(project),
+                "computed_rating": project.computed_rating,
+                "verdict": status.project_verdict(project, assessed),
+                "milestone_progress": status.stored_milestone_progress(project),
                 "assessed": assessed,
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
                 "today": today,
                 "updates": updates,
-                "changes": revisions.programme_changes(project.programme, project=project)[:20],
+                "changes": revisions.programme_changes(
+                    project.programme, project=project, limit=20
+                ),
                 **badge_context(
                     self.request,
                     reverse("project-badge", args=[project.programme.slug, project.slug]),
@@ -452,14 +455,23 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
 
     context_object_name = "target"
 
+    def get_object(self, queryset=None):
+        fetch = super().get_object
+        return stored.fresh(lambda: fetch(queryset), lambda target: [target.programme])
+
     def get_queryset(self):
         return (
             Target.objects.published()
             .filter(programme__slug=self.kwargs["programme"])
-            .with_status()
-            .select_related("project", "reported_equivalent_source")
+            .select_related("programme", "project", "reported_equivalent_source")
             .prefetch_related(
-                Prefetch("measurements__source__files"),
+                Prefetch(
+                    "measurements",
+                    queryset=Measurement.objects.published()
+                    .order_by("as_of", "pk")
+                    .select_related("source")
+                    .prefetch_related("source__files"),
+                ),
                 "sources__files",
             )
         )
@@ -467,7 +479,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         target, today = self.object, timezone.localdate()
-        item = status.assess(target, today)
+        item = status.stored(target)
         first = target.history.order_by("history_date", "history_id").first()
         original = (first.target_value, first.due_on) if first else None
         revised = original is not None and original != (target.target_value, target.due_on)
@@ -480,7 +492,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 "original": original if revised else None,
                 # A roll-up's totals up to today: none later, none invented before.
                 "series": item.known,
-                "project_count": len(getattr(target.programme, "status_projects", ())),
+                "project_count": target.programme.projects_total,
                 "measurements": sorted(
                     target.measurements.all(), key=lambda m: m.as_of, reverse=True
                 ),
@@ -588,7 +600,9 @@ class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
     queryset = Sector.objects.all()
 
     def dispatch(self, request, *args, **kwargs):
-        self.programme = programme_or_404(kwargs["programme"])
+        self.programme = stored.fresh(
+            lambda: programme_or_404(kwargs["programme"]), lambda programme: [programme]
+        )
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -596,7 +610,7 @@ class SectorDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
         projects = list(
             Project.objects.published()
             .filter(programme=self.programme, sector=self.object)
-            .with_status()
+            .select_related("programme", "sector")
         )
         table = ProjectTable(projects, order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
@@ -631,12 +645,14 @@ class GroupDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        programmes = list(
-            self.object.programmes.select_related("designated_by", "host")
-            .with_status()
-            .prefetch_related("sectors")
-            .order_by("is_demo", "name", "pk")
+        programmes = stored.fresh(
+            lambda: list(
+                self.object.programmes.select_related("designated_by", "host")
+                .with_stored()
+                .prefetch_related("sectors")
+                .order_by("is_demo", "name", "pk")
+            ),
+            lambda programmes: programmes,
         )
         figures = {
             row["target__programme"]: row
@@ -648,7 +664,7 @@ class GroupDetailView(DetailView):
         }
         rows = []
         for programme in programmes:
-            headline = status.headline(programme, today)
+            headline = status.stored_headline(programme)
             found = figures.get(programme.pk, {})
             stamps = [programme.updated_at, *(item.target.updated_at for item in headline)]
             stamps += [found["updated"]] if found else []
@@ -661,7 +677,7 @@ class GroupDetailView(DetailView):
                     latest_as_of=found.get("latest"),
                     last_updated=max(stamps),
                     unmeasured=sum(1 for item in headline if item.final.actual is None),
-                    project_count=len(status.status_projects(programme)),
+                    project_count=programme.projects_total,
                 )
             )
         context["rows"] = rows
@@ -693,32 +709,31 @@ def status_summary(request: HttpRequest) -> HttpResponse:
     """How many targets are in each status and how many projects have each rating,
     per programme, per sector and per lead organisation within a programme; each count
     links to the programme page filtered to what it counts."""
-    today = timezone.localdate()
-    programmes = list(
-        Programme.objects.published()
-        .with_status()
-        .prefetch_related(
-            Prefetch(
-                "status_projects__lead_organisations",
-                queryset=Organisation.objects.order_by("name", "pk"),
+    programmes = stored.fresh(
+        lambda: list(
+            Programme.objects.published()
+            .prefetch_related(
+                Prefetch(
+                    "projects",
+                    queryset=Project.objects.select_related("sector")
+                    .only("pk", "programme_id", "computed_rating", "sector")
+                    .order_by("name", "pk"),
+                    to_attr="listed_projects",
+                ),
+                Prefetch(
+                    "listed_projects__lead_organisations",
+                    queryset=Organisation.objects.order_by("name", "pk"),
+                ),
             )
-        )
-        .order_by("is_demo", "name", "pk")
+            .order_by("is_demo", "name", "pk")
+        ),
+        lambda programmes: programmes,
     )
     targets, projects, sectors, leads = [], [], [], []
     for programme in programmes:
-        own = status.status_projects(programme)
-        targets.append(
-            status.SummaryRow(
-                programme,
-                programme.name,
-                status.status_counts(status.headline(programme, today)),
-                {},
-            )
-        )
-        projects.append(
-            status.SummaryRow(programme, programme.name, status.rating_counts(own, today), {})
-        )
+        own = programme.listed_projects
+        targets.append(status.SummaryRow(programme, programme.name, programme.target_counts, {}))
+        projects.append(status.SummaryRow(programme, programme.name, programme.rating_counts, {}))
         by_sector: dict[Sector, list[Project]] = {}
         by_lead: dict[Organisation, list[Project]] = {}
         for project in own:
@@ -727,16 +742,14 @@ def status_summary(request: HttpRequest) -> HttpResponse:
             for organisation in project.lead_organisations.all():
                 by_lead.setdefault(organisation, []).append(project)
         sectors += [
-            status.SummaryRow(
-                programme, sector.name, status.rating_counts(group, today), {"sector": sector.slug}
-            )
+            status.SummaryRow(programme, sector.name, ratings_of(group), {"sector": sector.slug})
             for sector, group in sorted(by_sector.items(), key=lambda pair: pair[0].name)
         ]
         leads += [
             status.SummaryRow(
                 programme,
                 organisation.name,
-                status.rating_counts(group, today),
+                ratings_of(group),
                 {"lead": str(organisation.pk)},
             )
             for organisation, group in sorted(by_lead.items(), key=lambda pair: pair[0].name)
@@ -753,6 +766,11 @@ def status_summary(request: HttpRequest) -> HttpResponse:
             "leads": summary_cells(leads, "rating", "projects-heading"),
         },
     )
+
+
+def ratings_of(projects: list[Project]) -> dict[str, int]:
+    """How many of the projects have each stored computed rating."""
+    return status.rating_counts(project.computed_rating for project in projects)
 
 
 def summary_cells(rows: list[status.SummaryRow], key: str, anchor: str) -> list[dict]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import models, transaction
 
+from tracker import stored
 from tracker.editorial import publishing
 from tracker.models import (
     Measurement,
@@ -243,6 +244,7 @@ def _load_file(name: str, loading: Loading) -> list[Programme]:
 
 
 @transaction.atomic
+@stored.batched
 def load(name: str) -> tuple[Programme, int]:
     """Load one file's facts (after those it requires); returns its first programme and
     how many records were written."""
@@ -252,6 +254,7 @@ def load(name: str) -> tuple[Programme, int]:
 
 
 @transaction.atomic
+@stored.batched
 def load_all() -> tuple[list[str], int]:
     """Load every file of facts here; returns their names and how many records were
     written."""
