@@ -33,6 +33,8 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -54,7 +56,7 @@ from tracker.models import (
     Project,
     Target,
 )
-from tracker.ops.mail import deliver
+from tracker.ops.mail import deliver, forget
 
 log = logging.getLogger(__name__)
 
@@ -590,3 +592,10 @@ def record_of(kind: str, pk: int) -> Programme | Project | Target | None:
     """The programme, project or target a follow or a confirmation names."""
     model = RECORD_KINDS.get(kind)
     return None if model is None else model._default_manager.filter(pk=pk).first()
+
+
+@receiver(post_delete, sender=Follower)
+def _forget_messages(sender, instance: Follower, **kwargs) -> None:
+    """A follower deleted (unsubscribed, never confirmed, or following nothing) takes
+    their messages along, sent or still queued: none goes out after, no copy stays."""
+    forget([f"{kind}:{instance.pk}:" for kind in ("follow", "follow-confirm", "follow-digest")])

@@ -20,7 +20,7 @@ from tests.helpers import editor_of, manager_of, page_text, vnu_errors
 from tracker import followers
 from tracker.editorial import publishing
 from tracker.editorial import workflow as services
-from tracker.models import Follow, Follower, Measurement, Milestone
+from tracker.models import Follow, Follower, Measurement, Milestone, OutgoingMessage
 from tracker.ops import pagecache
 
 pytestmark = pytest.mark.django_db
@@ -402,6 +402,9 @@ def test_one_post_to_the_unsubscribe_address_deletes_everything_at_once(
     follower(client, hub["project"], "l@example.org", capture)
     measure(hub, capture)
     [message] = mail.outbox
+    # What was sent is not kept: the outbox keeps the key (sent once), not the text.
+    sent = OutgoingMessage.objects.get(key__startswith="follow:", state="sent")
+    assert sent.body == "" and sent.html == "" and sent.headers == {}
     url = message.extra_headers["List-Unsubscribe"].strip("<>")
     # As a mail program sends it (RFC 8058): no cookie, no CSRF token, no confirmation.
     program = Client(enforce_csrf_checks=True)
@@ -413,6 +416,8 @@ def test_one_post_to_the_unsubscribe_address_deletes_everything_at_once(
     assert response.status_code == 200
     assert "You are unsubscribed" in page_text(response)
     assert not Follower.objects.exists() and not Follow.objects.exists()
+    # Nor is any message to them kept in the outbox, sent or waiting.
+    assert not [m for m in OutgoingMessage.objects.all() if "l@example.org" in m.to]
     mail.outbox.clear()
     measure(hub, capture, value=5, as_of=dt.date(2026, 10, 31))
     assert not mail.outbox

@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 
 State = OutgoingMessage.State
 KEY_LENGTH = OutgoingMessage._meta.get_field("key").max_length or 200
+# What is no longer kept of a message once sent: its text and headers (links with
+# secrets in them). Its key stays, so that the same message is not sent again, and its
+# addressees, except a reader's (see forget).
+ERASED = {"body": "", "html": "", "headers": {}}
 # Longest wait between two attempts.
 MAX_RETRY_SECONDS = 3600
 
@@ -160,7 +164,7 @@ def send_now(pk: int) -> str:
         return _failed(row, error, retry=False)
     marked = OutgoingMessage.objects.filter(
         pk=row.pk, state=State.SENDING, attempts=row.attempts
-    ).update(state=State.SENT, sent_at=timezone.now(), last_error="")
+    ).update(state=State.SENT, sent_at=timezone.now(), last_error="", **ERASED)
     if not marked:
         # Only if this send outlasted its lease, which is longer than the SMTP timeout.
         log.warning("E-mail %s was sent after its lease ended", row.key)
@@ -236,3 +240,15 @@ def queue_health() -> dict[str, int | float | None]:
         "oldest_unsent_seconds": round((now - oldest).total_seconds()) if oldest else None,
         "failed": OutgoingMessage.objects.filter(state=State.FAILED).count(),
     }
+
+
+def forget(key_prefixes: list[str]) -> int:
+    """Delete every message whose key starts with one of `key_prefixes`, sent or not:
+    a reader who leaves is sent nothing more, and no copy of their address is kept."""
+    if not key_prefixes:
+        return 0
+    wanted = Q()
+    for prefix in key_prefixes:
+        wanted |= Q(key__startswith=prefix)
+    deleted, _ = OutgoingMessage.objects.filter(wanted).delete()
+    return deleted
