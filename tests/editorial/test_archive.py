@@ -5,8 +5,8 @@ the page is served by a local server in the test: there is no Internet)."""
 
 import hashlib
 import http.server
-import socket
 import threading
+import time
 
 import pytest
 from django.test import Client
@@ -29,6 +29,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", "ftp://127.0.0.1/secret")
             self.end_headers()
             return
+        if self.path == "/drip":
+            # A byte now and then: the connection never idles long enough to time out.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b"<")
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
         body = PAGE if self.path == "/article" else b"x" * 5000
         self.send_response(200 if self.path != "/gone" else 404)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -40,18 +50,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    """A port of this worktree's range (8200-8249) that nothing listens on."""
-    for port in range(8230, 8250):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no free port in 8230-8249")
-
-
 @pytest.fixture
 def web():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -159,3 +161,16 @@ def test_a_manager_may_upload_a_saved_copy_instead(cited):
     copy = EvidenceFile.objects.get(source=source)
     assert copy.kind == "archive" and copy.media_type == "text/html"
     assert copy.retrieved_at is not None
+
+
+def test_a_page_sent_a_byte_at_a_time_is_given_up_at_the_deadline(cited, allowed, settings, web):
+    programme, source, client = cited
+    settings.ARCHIVE_TIMEOUT_SECONDS = 1
+    source.url = f"{web}/drip"
+    source.save()
+    began = time.monotonic()
+    response = archive(client, source)
+    # Within the deadline and one wait, not the eight seconds the server would take.
+    assert time.monotonic() - began < 4
+    assert "The page took too long to arrive: nothing archived." in page_text(response)
+    assert not EvidenceFile.objects.filter(source=source).exists()

@@ -136,11 +136,21 @@ def _read(response, most: int) -> bytes:
     """At most `most` bytes, within ARCHIVE_TIMEOUT_SECONDS in all: a server that sends
     a byte now and then is not waited for beyond it."""
     deadline = time.monotonic() + settings.ARCHIVE_TIMEOUT_SECONDS
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
     chunks, size = [], 0
     while size < most:
-        if time.monotonic() > deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise ArchiveError(_("The page took too long to arrive: nothing archived."))
-        chunk = response.read(min(65536, most - size))
+        if sock is not None:
+            # Each wait for the server is cut to the time left in all.
+            sock.settimeout(left)
+        # One receive at a time (read1): read() would wait for a whole chunk, a byte now
+        # and then, past the deadline.
+        try:
+            chunk = response.read1(min(65536, most - size))
+        except TimeoutError as error:
+            raise ArchiveError(_("The page took too long to arrive: nothing archived.")) from error
         if not chunk:
             break
         chunks.append(chunk)
