@@ -246,13 +246,22 @@ def test_a_pdf_is_not_accepted_as_a_photo(hub):
 
 
 def test_a_source_no_published_record_cites_keeps_its_file_private(hub, client):
-    uncited = factories.SourceFactory(title_en="Draft memo")
+    uncited = factories.SourceFactory.build(title_en="Draft memo")
+    uncited._history_user = hub["manager"]
+    uncited.save()
     url = reverse("admin:tracker_source_change", args=[uncited.pk])
     post_with_file(as_user(hub["manager"]), url, "files", files.PDF, "memo.pdf")
     document = EvidenceFile.objects.get(source=uncited)
     assert client.get(document.get_absolute_url()).status_code == 404
-    # Staff who work on it read it.
+    # Whoever added it reads it...
     assert as_user(hub["manager"]).get(document.get_absolute_url()).status_code == 200
+    # ...and no one else's staff: an editor of another programme can neither read its
+    # file nor add one that would become the first programme's evidence unseen.
+    stranger = editor_of(factories.ProjectFactory(programme=factories.ProgrammeFactory()))
+    assert as_user(stranger).get(document.get_absolute_url()).status_code == 404
+    assert 'type="file"' not in as_user(stranger).get(url).content.decode()
+    post_with_file(as_user(stranger), url, "files", files.PDF, "forged.pdf")
+    assert EvidenceFile.objects.filter(source=uncited).count() == 1
 
 
 @pytest.mark.parametrize(

@@ -466,14 +466,21 @@ def test_a_cited_source_is_changed_only_by_managers_of_every_programme_citing_it
     assert real.archived_url == "https://archive.example/3105676"
 
 
-def test_an_uncited_source_is_open_to_editors_and_not_public(hub):
-    fresh = factories.SourceFactory(title_en="Draft evidence")
+def test_an_uncited_source_is_open_to_its_author_only_and_not_public(hub):
+    fresh = factories.SourceFactory.build(title_en="Draft evidence")
+    fresh._history_user = hub["editor"]
+    fresh.save()
     assert "Draft evidence" not in public_record(hub)
     url = reverse("admin:tracker_source_change", args=[fresh.pk])
     client = as_user(hub["editor"])
     data = admin_form_data(client.get(url))
     data["publisher_en"] = "Site visit team"
     assert client.post(url, data).status_code == 302
+    # An editor of another programme may not rewrite it before anyone cites it.
+    stranger = as_user(editor_of(factories.ProjectFactory(programme=factories.ProgrammeFactory())))
+    assert stranger.post(url, data | {"publisher_en": "Someone else"}).status_code != 302
+    fresh.refresh_from_db()
+    assert fresh.publisher_en == "Site visit team"
 
 
 @pytest.mark.parametrize("model", ["sector", "organisation"])

@@ -422,6 +422,15 @@ SECOND_MANAGER_NOTE = _(
 )
 
 
+def source_author(source: Source) -> int | None:
+    """Who added `source` (the user of its first history entry), if a person did."""
+    return (
+        source.history.order_by("history_date", "history_id")  # type: ignore[attr-defined]
+        .values_list("history_user_id", flat=True)
+        .first()
+    )
+
+
 def cited_where_two_review(source: Source) -> bool:
     """Whether a programme that asks for a second manager cites `source` publicly."""
     return Programme.objects.filter(
@@ -581,8 +590,12 @@ class SourceAdmin(TrackerAdmin):
                 )
 
     def in_scope(self, request, obj: Source) -> bool:
-        """Whether the person manages every programme that cites the source."""
+        """Whether the person manages every programme that cites the source; a source no
+        public record cites yet is its author's alone (what another programme's editor
+        adds to it would become that programme's evidence unseen)."""
         citing = citing_programmes(obj)
+        if not citing:
+            return source_author(obj) == request.user.pk
         return not citing - set(programmes_for(request.user).values_list("pk", flat=True))
 
     def has_change_permission(self, request, obj=None) -> bool:

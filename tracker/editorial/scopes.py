@@ -46,9 +46,10 @@ def scope(queryset: QuerySet, user) -> QuerySet:
             Q(target__project__in=projects) | Q(target__programme__in=programmes)
         )
     if model is EvidenceFile:
-        # A source's files go with the source (shared evidence, see SourceAdmin).
+        # A source's files are public with the source (shared evidence, see
+        # SourceAdmin); before that, only whoever uploaded one sees it.
         return queryset.filter(
-            Q(source__isnull=False)
+            Q(source__isnull=False, uploaded_by=user)
             | Q(update__in=scope(ProgressUpdate.objects.all(), user).values("pk"))
             | Q(milestone__in=scope(Milestone.objects.all(), user).values("pk"))
         )
