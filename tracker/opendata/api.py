@@ -398,7 +398,7 @@ class WithMeasurementValues(ModelIterable):
                 }
             )
         for target in targets:
-            target.measurement_values = values[target.pk]  # type: ignore[attr-defined]
+            target.measurement_values = values[target.pk]
         yield from targets
 
 
