@@ -1,5 +1,6 @@
 """Locale-aware numbers and money (Babel), for the pages, feeds and API alike."""
 
+import functools
 import threading
 from decimal import Decimal
 from typing import Protocol
@@ -49,15 +50,40 @@ def punctuation(mark: str, language: str | None = None) -> str:
 
 def format_number(value: Decimal | int | float, language: str | None = None) -> str:
     """A plain number with the locale's grouping: 1,234,567.5."""
-    return format_decimal(value, locale=babel_locale(language))
+    return formatted(value, babel_locale(language), compact=False)
 
 
 def format_compact(value: Decimal | int | float, language: str | None = None) -> str:
     """A large number in words (50 billion, 500亿); a small one in full (12,500)."""
-    locale = babel_locale(language)
+    return formatted(value, babel_locale(language), compact=True)
+
+
+# Babel takes tens of microseconds a number, and a page shows hundreds, most of them
+# again on its next rendering: each is formatted once per process, keyed by its type
+# and exact text (so that 1.50 and 1.5, or 1 and 1.0, are kept apart).
+NUMBER_TYPES: dict[str, type[Decimal] | type[int] | type[float]] = {
+    "Decimal": Decimal,
+    "int": int,
+    "float": float,
+}
+
+
+def formatted(value: Decimal | int | float, locale: str, *, compact: bool) -> str:
+    kind = type(value).__name__
+    if NUMBER_TYPES.get(kind) is type(value):
+        return formatted_text(kind, str(value), locale, compact)
+    return babel_format(value, locale, compact)
+
+
+@functools.lru_cache(maxsize=8192)
+def formatted_text(kind: str, text: str, locale: str, compact: bool) -> str:
+    return babel_format(NUMBER_TYPES[kind](text), locale, compact)
+
+
+def babel_format(value: Decimal | int | float, locale: str, compact: bool) -> str:
     # Chinese counts in 万 (ten thousand); English words start at a million.
     threshold = 10_000 if locale.startswith("zh") else 1_000_000
-    if -threshold < value < threshold:
+    if not compact or -threshold < value < threshold:
         return format_decimal(value, locale=locale)
     return format_compact_decimal(value, format_type="long", locale=locale, fraction_digits=2)
 
