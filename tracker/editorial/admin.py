@@ -425,7 +425,7 @@ SECOND_MANAGER_NOTE = _(
 def source_author(source: Source) -> int | None:
     """Who added `source` (the user of its first history entry), if a person did."""
     return (
-        source.history.order_by("history_date", "history_id")  # type: ignore[attr-defined]
+        source.history.order_by("history_date", "history_id")
         .values_list("history_user_id", flat=True)
         .first()
     )
