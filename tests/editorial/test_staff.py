@@ -13,7 +13,7 @@ from django.core import mail
 from django.urls import reverse
 
 from tests import factories
-from tests.helpers import page_text
+from tests.helpers import ensure_roles, page_text
 from tracker.models import OutgoingMessage, StaffProfile
 
 User = get_user_model()
@@ -32,6 +32,8 @@ def person(username: str, group: str | None = None, **extra):
 
 @pytest.fixture
 def team(db):
+    # The roles as migrated: a test committing for real may follow one that emptied them.
+    ensure_roles()
     programme = factories.ProgrammeFactory(slug="hub", name_en="AI hub")
     city = factories.ProjectFactory(programme=programme, slug="city", name_en="City brain")
     bank = factories.ProjectFactory(
