@@ -375,3 +375,20 @@ def test_an_editor_of_another_project_cannot_reach_an_updates_photos(hub, client
     response = as_user(outsider).post(url, {"photos-TOTAL_FORMS": "1"})
     assert response.status_code in (302, 404)
     assert not EvidenceFile.objects.exists()
+
+
+def test_a_photos_comment_and_xmp_do_not_survive_in_the_file_or_its_preview():
+    from PIL import Image
+
+    from tracker.editorial import files as checks
+
+    image = Image.new("RGB", (900, 600), (30, 120, 200))
+    out = io.BytesIO()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>39,47N</exif:GPSLatitude>'
+    xmp += b"</x:xmpmeta>"
+    image.save(out, format="JPEG", comment=b"Taken at Rongchang East Street", xmp=xmp)
+    checked = checks.check(out.getvalue(), "site.jpg")
+    for content in (checked.content, checked.preview):
+        assert b"Rongchang" not in content and b"GPSLatitude" not in content
+        with Image.open(io.BytesIO(content)) as kept:
+            assert "comment" not in kept.info and "xmp" not in kept.info

@@ -190,6 +190,9 @@ def _image(content: bytes, name: str) -> CheckedFile | None:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     media_type = IMAGE_FORMATS[kind]
+    # Nothing of the original's metadata is written again: comments, XMP (which can
+    # hold a place too), ICC and text chunks go with the EXIF.
+    image.info.clear()
     out = io.BytesIO()
     if kind == "JPEG":
         image.convert("RGB").save(out, format="JPEG", quality=90)
@@ -236,7 +239,7 @@ def refuse_exif(content: bytes, checked: CheckedFile) -> None:
     if not checked.is_image:
         return
     with Image.open(io.BytesIO(content)) as image:
-        if image.getexif():
+        if image.getexif() or any(key in image.info for key in ("xmp", "XML:com.adobe.xmp")):
             raise FileRefused(_("The image still carries EXIF data."))
 
 

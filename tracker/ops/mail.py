@@ -89,7 +89,9 @@ def deliver(message: EmailMessage, *, key: str) -> None:
             "cc": [str(address) for address in message.cc],
             "bcc": [str(address) for address in message.bcc],
             "reply_to": [str(address) for address in message.reply_to],
-            "subject": str(message.subject),
+            # One line: a title with a line break in it (from a spreadsheet cell) would
+            # make the message unsendable, for ever.
+            "subject": " ".join(str(message.subject).split()),
             "body": str(message.body),
             "html": html,
             "headers": headers,
