@@ -351,6 +351,18 @@ def test_refresh_statuses_command_recomputes_every_programme():
         assert "0 programme" in out.getvalue()
 
 
+@pytest.mark.django_db
+def test_a_target_moved_to_another_programme_leaves_both_current():
+    with travel(dt.date(2024, 3, 1)):
+        programme, targets, projects = a_programme()
+        other = factories.ProgrammeFactory(slug="elsewhere")
+        moved = Target.objects.get(pk=next(t.pk for t in targets if t.project_id is None))
+        moved.programme = other
+        moved.save()
+        for each in (programme, other):
+            assert stored_values(each) == fresh_values(each, dt.date(2024, 3, 1))
+
+
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL (CI runs it)"
 )

@@ -393,9 +393,12 @@ def on_change(sender, instance: Model, using: str = DEFAULT_DB_ALIAS, **kwargs: 
         return
     if kwargs.get("raw"):
         return
-    programme = programme_of(instance)
-    if programme is not None:
-        changed([programme], using)
+    # A record moved to another programme changes the one it left too: where it was is
+    # read before the save, once, by the page cache (pagecache.remember_stored).
+    before = getattr(instance, "_pagecache_stored_programme", None)
+    programmes = {p for p in (programme_of(instance), before) if isinstance(p, int)}
+    if programmes:
+        changed(sorted(programmes), using)
 
 
 STORED_FIELDS: dict[type[Model], list[str]] = {
