@@ -227,7 +227,13 @@ def search(query: str) -> list[Group]:
             if not similarity_set:
                 set_word_similarity(connections[queryset.db])
                 similarity_set = True
-            queryset = postgresql_matches(kind, queryset, query, terms)
+            # Ranked first over the kind's own table alone, and only the best joined to
+            # what showing them needs (ready): a common word matches many rows, each of
+            # which would otherwise be joined and annotated before the sort.
+            best = postgresql_matches(kind, queryset, query, terms).values("pk")
+            queryset = postgresql_matches(
+                kind, kind.public().filter(pk__in=best[: PER_KIND + 1]), query, terms
+            )
         else:
             queryset = fallback_matches(kind, queryset, query, terms)
         found = list(kind.ready(queryset)[: PER_KIND + 1])
