@@ -7,9 +7,10 @@ whose keys the others point at (programmes, projects, targets) through bulk_crea
 which returns them. On another database (the tests' SQLite) everything is
 bulk-created."""
 
+import contextlib
 import datetime as dt
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
 from django.db import connection, models, transaction
@@ -77,6 +78,30 @@ def insert(model: type[models.Model], given: Sequence[str], rows: Iterable[tuple
             copy.write_row(row + fixed)
 
 
+@contextlib.contextmanager
+def search_indexes_set_aside() -> Iterator[None]:
+    """PostgreSQL: the search's GIN indexes (full text, trigrams) dropped while the rows
+    go in and built again once they are in, in the same transaction: one build of each
+    is several times quicker than keeping it up to date row by row."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename LIKE 'tracker%%' AND indexdef LIKE '%% USING gin %%'"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        # The deferred foreign-key checks first: no index is built over pending ones.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for _, definition in indexes:
+            cursor.execute(definition)
+
+
 def build(sizes: dict, prefix: str, *, demo: bool = True) -> None:
     """Bulk-create a data set of the given sizes (no history: it is synthetic), marked as
     demo data unless `demo` is false (as a real site's record, for the tests' plans)."""
@@ -86,7 +111,7 @@ def build(sizes: dict, prefix: str, *, demo: bool = True) -> None:
         Sector.objects.get_or_create(slug=f"bench-{i}", defaults={"name_en": f"Sector {i}"})[0]
         for i in range(8)
     ]
-    with transaction.atomic():
+    with transaction.atomic(), search_indexes_set_aside():
         programmes = Programme.objects.bulk_create(
             Programme(
                 slug=f"{prefix}-{i}",

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from bench.data import build
 from bench.run import pages
 from tests.helpers import page_text
-from tracker.models import Milestone, Programme, Project, Target
+from tracker.models import Milestone, Programme, ProgrammeGroup, Project, Target
+from tracker.public import views
 from tracker.public.sitemaps import PublicSitemap
 
 LARGE_TABLES = {
@@ -72,6 +73,9 @@ def paginated_and_filtered(prefix: str) -> list[str]:
         "/api/v1/programmes?page=3",
         "/admin/tracker/milestone/",
         "/admin/tracker/milestone/?p=20",
+        # Sorted by their programme's name: read in that order, a page's worth.
+        "/admin/tracker/project/",
+        "/admin/tracker/target/",
         "/admin/tracker/milestone/?status__exact=completed",
         "/admin/tracker/milestone/?planned_on_year=2023",
         f"/admin/tracker/milestone/?programme__id__exact={programme.pk}",
@@ -202,3 +206,69 @@ def test_the_sitemap_reads_a_page_of_records_at_a_time_and_lists_each_once(clien
     }
     assert sorted(found) == sorted(expected)
     assert client.get("/sitemap-milestones.xml?p=5").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_status_summary_and_a_group_show_a_page_of_programmes_at_a_time(client, monkeypatch):
+    monkeypatch.setattr(views, "SUMMARY_PER_PAGE", 2)
+    build({"programmes": 3, "projects": 3, "milestones": 6, "measurements": 3, "updates": 0}, "p")
+    group = ProgrammeGroup.objects.create(name_en="Three", name="Three", slug="three")
+    group.programmes.set(Programme.objects.all())
+    for url in ("/en/status/", "/en/groups/three/"):
+        first, second = page_text(client.get(url)), page_text(client.get(url, {"page": 2}))
+        assert "Benchmark programme 0" in first and "Benchmark programme 1" in first, url
+        assert "Benchmark programme 2" not in first, url
+        assert "Page 1 of 2" in first and "Next page" in first, url
+        assert "Benchmark programme 2" in second and "Benchmark programme 0" not in second, url
+        assert "Page 2 of 2" in second, url
+        # Junk or out-of-range pages show a page, never an error.
+        for junk in ("abc", "99", "-1", "0"):
+            assert client.get(url, {"page": junk}).status_code == 200, (url, junk)
+    assert "3 programmes, compared side by side." in page_text(client.get("/en/groups/three/"))
+    # As many queries for every page, a full one or the last.
+    assert len(count_queries_of(client, "/en/status/")) == len(
+        count_queries_of(client, "/en/status/?page=2")
+    )
+
+
+def count_queries_of(client: Client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.django_db
+def test_search_and_pages_across_programmes_read_no_large_table_whole(client, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN's plans are PostgreSQL's; SQLite plans differently")
+    # A page of programmes small against the whole (here 1,000), as on a big site.
+    monkeypatch.setattr(views, "SUMMARY_PER_PAGE", 10)
+    build(MEDIUM, "medium", demo=False)
+    group = ProgrammeGroup.objects.create(name_en="All", name="All", slug="all")
+    group.programmes.set(Programme.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    scans = {}
+    urls = [
+        "/en/",
+        "/en/programmes/?page=3",
+        "/en/status/",
+        "/en/status/?page=4",
+        "/en/groups/all/?page=2",
+        # Full text, substrings of words, a misspelt word (trigram similarity). Every
+        # bench record is named alike ("Milestone 3 of project-17"): a query with those
+        # words matches most of a table and is rightly answered by reading it, so these
+        # match few.
+        "/en/search/?q=1234",
+        "/en/search/?q=investmnt+1234",
+    ]
+    for url in urls:
+        found = client.get(url)
+        assert found.status_code == 200, url
+        for sql in count_queries_of(client, url):
+            if sql.lstrip("( ").upper().startswith("SELECT") and (tables := sequential_scans(sql)):
+                scans.setdefault(url, []).append((tables, sql[:300]))
+    assert scans == {}
+    # The search finds what it should through the indexes.
+    text = page_text(client.get("/en/search/", {"q": "investmnt 1234"}))
+    assert "Investment project-1234" in text

@@ -405,6 +405,9 @@ class Programme(DemoFlagged, Timestamped):
         verbose_name = _("programme")
         verbose_name_plural = _("programmes")
         ordering = ["name"]
+        # Lists of projects and targets sorted by their programme's name (the admin's)
+        # read programmes in this order and stop after a page, not sort every row.
+        indexes = [models.Index(fields=["name"], name="programme_by_name")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(horizon_end_earliest__isnull=True)

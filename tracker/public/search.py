@@ -28,8 +28,19 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connections, models
-from django.db.models import Case, Count, F, FloatField, Prefetch, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Greatest, Upper
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -209,16 +220,46 @@ def search(query: str) -> list[Group]:
     grouped by kind; kinds without a match are left out."""
     terms = list(dict.fromkeys(query.lower().split()))[:MAX_TERMS]
     groups = []
+    similarity_set = False
     for kind in KINDS:
         queryset = kind.public()
         if connections[queryset.db].vendor == "postgresql":
-            queryset = postgresql_matches(kind, queryset, query, terms)
+            if not similarity_set:
+                set_word_similarity(connections[queryset.db])
+                similarity_set = True
+            # Ranked first over the kind's own table alone, and only the best joined to
+            # what showing them needs (ready): a common word matches many rows, each of
+            # which would otherwise be joined and annotated before the sort.
+            best = postgresql_matches(kind, queryset, query, terms).values("pk")
+            queryset = postgresql_matches(
+                kind, kind.public().filter(pk__in=best[: PER_KIND + 1]), query, terms
+            )
         else:
             queryset = fallback_matches(kind, queryset, query, terms)
         found = list(kind.ready(queryset)[: PER_KIND + 1])
         if found:
             groups.append(Group(kind, kind.prepare(found[:PER_KIND]), more=len(found) > PER_KIND))
     return groups
+
+
+class WordSimilar(Func):
+    """`text %> query`: pg_trgm's word similarity of the query to the text at least
+    the session's pg_trgm.word_similarity_threshold; an operator, unlike the
+    word_similarity() function, that a trigram index serves."""
+
+    template = "%(expressions)s"
+    arg_joiner = " %%> "
+    output_field = BooleanField()
+
+
+def set_word_similarity(connection) -> None:
+    """The threshold of `%>` for this connection: WORD_SIMILARITY (pg_trgm's default,
+    0.6, would miss "signls" for "signals")."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+            [str(WORD_SIMILARITY)],
+        )
 
 
 def columns(names: tuple[str, ...], languages=LANGUAGES) -> list[str]:
@@ -255,8 +296,13 @@ def postgresql_matches(
     )
     # websearch: whatever a reader types is a valid query (quotes, "or", a minus sign).
     text_query = SearchQuery(query, config="english", search_type="websearch")
-    similarities = [TrigramWordSimilarity(query, column) for column in columns(kind.names, ("en",))]
+    # On UPPER() of the names, as the trigram indexes are (migration 0019): trigrams are
+    # case-blind, so the similarity is the same, and `%>` (the word similarity at least
+    # pg_trgm.word_similarity_threshold, set to WORD_SIMILARITY by `search`) can use them.
+    names = [Upper(column) for column in columns(kind.names, ("en",))]
+    similarities = [TrigramWordSimilarity(query, name) for name in names]
     similarity = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
+    similar = reduce(or_, (Q(WordSimilar(name, Value(query))) for name in names))
     return (
         # Aliases, not annotations: used to filter and order, never read back.
         queryset.alias(
@@ -269,11 +315,7 @@ def postgresql_matches(
                 output_field=FloatField(),
             ),
         )
-        .filter(
-            Q(search_document=text_query)
-            | Q(search_similarity__gte=WORD_SIMILARITY)
-            | substring_q(kind, terms)
-        )
+        .filter(Q(search_document=text_query) | similar | substring_q(kind, terms))
         .alias(search_score=F("search_in_name") + F("search_rank") + F("search_similarity"))
         .order_by("-search_score", "pk")
     )

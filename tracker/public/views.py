@@ -645,15 +645,17 @@ class GroupDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        programmes = stored.fresh(
-            lambda: list(
-                self.object.programmes.select_related("designated_by", "host")
-                .with_stored()
-                .prefetch_related("sectors")
-                .order_by("is_demo", "name", "pk")
-            ),
-            lambda programmes: programmes,
+        listed = (
+            self.object.programmes.select_related("designated_by", "host")
+            .with_stored()
+            .prefetch_related("sectors")
+            .order_by("is_demo", "name", "pk")
         )
+        # A page of programmes at a time, as the status summary.
+        page_obj = Paginator(listed, SUMMARY_PER_PAGE).get_page(self.request.GET.get("page"))
+        first, last = max(page_obj.start_index() - 1, 0), page_obj.end_index()
+        programmes = stored.fresh(lambda: list(listed[first:last]), lambda programmes: programmes)
+        context["page_obj"] = page_obj
         figures = {
             row["target__programme"]: row
             for row in Measurement.objects.published()
@@ -705,30 +707,36 @@ def changes(request: HttpRequest, programme: str) -> HttpResponse:
     return render(request, "tracker/change_list.html", context)
 
 
+# Programmes per page of the status summary and of a group's comparison.
+SUMMARY_PER_PAGE = 50
+
+
 def status_summary(request: HttpRequest) -> HttpResponse:
     """How many targets are in each status and how many projects have each rating,
     per programme, per sector and per lead organisation within a programme; each count
-    links to the programme page filtered to what it counts."""
-    programmes = stored.fresh(
-        lambda: list(
-            Programme.objects.published()
-            .prefetch_related(
-                Prefetch(
-                    "projects",
-                    queryset=Project.objects.select_related("sector")
-                    .only("pk", "programme_id", "computed_rating", "sector")
-                    .order_by("name", "pk"),
-                    to_attr="listed_projects",
-                ),
-                Prefetch(
-                    "listed_projects__lead_organisations",
-                    queryset=Organisation.objects.order_by("name", "pk"),
-                ),
-            )
-            .order_by("is_demo", "name", "pk")
-        ),
-        lambda programmes: programmes,
+    links to the programme page filtered to what it counts. A page of programmes at a
+    time (SUMMARY_PER_PAGE), so that a page costs the same however many there are."""
+    listed = (
+        Programme.objects.published()
+        .prefetch_related(
+            Prefetch(
+                "projects",
+                queryset=Project.objects.select_related("sector")
+                .only("pk", "programme_id", "computed_rating", "sector")
+                .order_by("name", "pk"),
+                to_attr="listed_projects",
+            ),
+            Prefetch(
+                "listed_projects__lead_organisations",
+                queryset=Organisation.objects.order_by("name", "pk"),
+            ),
+        )
+        .order_by("is_demo", "name", "pk")
     )
+    page_obj = Paginator(listed, SUMMARY_PER_PAGE).get_page(request.GET.get("page"))
+    # Sliced afresh on each call: `fresh` reads the page again once recomputed.
+    first, last = max(page_obj.start_index() - 1, 0), page_obj.end_index()
+    programmes = stored.fresh(lambda: list(listed[first:last]), lambda programmes: programmes)
     targets, projects, sectors, leads = [], [], [], []
     for programme in programmes:
         own = programme.listed_projects
@@ -758,6 +766,7 @@ def status_summary(request: HttpRequest) -> HttpResponse:
         request,
         "tracker/status_summary.html",
         {
+            "page_obj": page_obj,
             "statuses": list(progress.Status),
             "ratings": [status.rating_text(rating) for rating in status.RATINGS],
             "targets": summary_cells(targets, "status", "targets-heading"),
