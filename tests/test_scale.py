@@ -4,7 +4,6 @@ staff, reads a whole large table. The data sets are the bench's own (bench/data.
 
 import json
 import re
-import time
 
 import pytest
 from django.db import connection
@@ -90,14 +89,13 @@ def paginated_and_filtered(prefix: str) -> list[str]:
 def test_paginated_and_filtered_pages_read_no_large_table_whole(admin_user):
     if connection.vendor != "postgresql":
         pytest.skip("EXPLAIN's plans are PostgreSQL's; SQLite plans differently")
-    began = time.perf_counter()
     # A real site's record, not illustrative data: that none exists is asked on every
     # page, and answered without reading a table.
     build(MEDIUM, "medium", demo=False)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # what autovacuum does soon after a bulk load
     assert Milestone.objects.count() == MEDIUM["milestones"]
-    assert time.perf_counter() - began < 60, "the bench's builder stays fast"
+    # How long the builder takes is the bench's to say (`make bench`), not a timed test.
     client = Client()
     client.force_login(admin_user)
     scans = {}
