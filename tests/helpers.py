@@ -9,13 +9,14 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django import forms
 from django.contrib.auth.models import Group, Permission
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -272,3 +273,23 @@ def sitemap_text(client) -> str:
     return "".join(
         client.get(section.replace("&amp;", "&")).content.decode() for section in sections
     )
+
+
+def at_once(*calls):
+    """Run each call in its own thread, released together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -3,20 +3,19 @@ when a publication changes their inputs and on the first request of a new day.""
 
 import datetime as dt
 import io
-import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from tests.helpers import ensure_roles, manager_of, page_text
+from tests.helpers import at_once, ensure_roles, manager_of, page_text
 from tracker import progress, status, stored
 from tracker.editorial.publishing import save_change
 from tracker.models import Measurement, Milestone, Programme, Project, Target
@@ -413,23 +412,3 @@ def test_concurrent_publications_leave_the_stored_values_current(settings):
         assert stored_values(programme) == fresh_values(programme, dt.date(2024, 1, 1))
         total = Target.objects.get(pk=targets[3].pk)
         assert status.stored(total).final.actual == Decimal(1100)
-
-
-def at_once(*calls):
-    """Run each call in its own thread, released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results

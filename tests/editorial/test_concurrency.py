@@ -2,16 +2,15 @@
 check and the write are one step, so nothing is overwritten and nothing fails."""
 
 import datetime as dt
-import threading
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.helpers import admin_form_data, ensure_roles, page_text
+from tests.helpers import admin_form_data, at_once, ensure_roles, page_text
 from tracker.models import Measurement, Milestone
 
 pytestmark = [
@@ -36,26 +35,6 @@ def managers():
         client.force_login(user)
         people.append(client)
     return programme, project, people
-
-
-def at_once(*calls):
-    """Run each call in its own thread, released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_the_same_stale_form_posted_twice_at_once_keeps_exactly_one(managers):

@@ -21,7 +21,8 @@ from django.views.decorators.cache import never_cache
 
 from tracker import status, stored
 from tracker.models import EvidenceSubmission, Milestone, Programme, Project, Target
-from tracker.public.limits import Limit, address_hash, count_post
+from tracker.public import limits
+from tracker.public.limits import address_hash
 
 # Anything that looks like a tag: a reader's text is shown as text, never as markup.
 TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
@@ -114,11 +115,15 @@ def send_evidence(request: HttpRequest, programme: str, kind: str, key: int | st
     context = {"programme": programme_obj, "record": record, "kind": kind}
     if request.method != "POST":
         return render(request, "tracker/evidence_form.html", {**context, "form": EvidenceForm()})
-    limit = count_post(request, group="evidence", rate=settings.EVIDENCE_RATE)
-    if limit is Limit.UNKNOWN:
-        return render(request, "tracker/form_unavailable.html", context, status=503)
-    if limit is Limit.OVER:
-        return render(request, "tracker/evidence_limited.html", context, status=429)
+    refused = limits.refusal(
+        request,
+        group="evidence",
+        rate=settings.EVIDENCE_RATE,
+        context=context,
+        over_template="tracker/evidence_limited.html",
+    )
+    if refused is not None:
+        return refused
     if request.POST.get(HONEYPOT):
         # A robot: thanked like anyone, and nothing is kept.
         return render(request, "tracker/evidence_thanks.html", context)

@@ -37,8 +37,8 @@ from django_ratelimit.core import is_ratelimited
 from tracker import followers
 from tracker.formatting import punctuation
 from tracker.models import Follow, Follower, Programme, Project, Target
+from tracker.public import limits
 from tracker.public.evidence import about
-from tracker.public.limits import Limit, count_post
 
 # What the form says about what is kept, on the form and on the follower's page.
 KEPT = _(
@@ -152,11 +152,15 @@ def follow(request: HttpRequest, programme: str, kind: str, key: int | str = "")
     context = {"programme": programme_obj, "record": record, "kind": kind}
     if request.method != "POST":
         return render(request, "tracker/follow_form.html", {**context, "form": FollowForm()})
-    limit = count_post(request, group="follow", rate=settings.FOLLOW_RATE)
-    if limit is Limit.UNKNOWN:
-        return render(request, "tracker/form_unavailable.html", context, status=503)
-    if limit is Limit.OVER:
-        return render(request, "tracker/follow_limited.html", context, status=429)
+    refused = limits.refusal(
+        request,
+        group="follow",
+        rate=settings.FOLLOW_RATE,
+        context=context,
+        over_template="tracker/follow_limited.html",
+    )
+    if refused is not None:
+        return refused
     form = FollowForm(request.POST)
     if not form.is_valid():
         return render(request, "tracker/follow_form.html", {**context, "form": form}, status=400)

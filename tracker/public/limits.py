@@ -10,7 +10,8 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 from tracker.ops.security import client_ip
@@ -46,3 +47,16 @@ def count_post(request: HttpRequest, *, group: str, rate: str) -> Limit:
         # django-ratelimit's answer when the cache could not give a count.
         return Limit.UNKNOWN
     return Limit.OVER if usage["should_limit"] else Limit.UNDER
+
+
+def refusal(
+    request: HttpRequest, *, group: str, rate: str, context: dict, over_template: str
+) -> HttpResponse | None:
+    """The page refusing this POST (503 with the cache down, 429 over the limit), or
+    None when the form may take it."""
+    limit = count_post(request, group=group, rate=rate)
+    if limit is Limit.UNKNOWN:
+        return render(request, "tracker/form_unavailable.html", context, status=503)
+    if limit is Limit.OVER:
+        return render(request, over_template, context, status=429)
+    return None
