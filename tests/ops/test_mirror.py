@@ -77,3 +77,17 @@ def test_with_redis_unreachable_a_read_is_a_miss_not_an_error():
         assert here.get("version") is None
         assert here.pubsub is None, "not listening: every read asks the cache"
         here.changed("version")  # nobody to tell; no error either
+
+
+def test_several_values_are_read_together_and_each_change_is_seen(redis_cache):
+    here, there = Mirror(), Mirror()
+    redis_cache.delete("other")
+    redis_cache.set("version", "v1")
+    assert here.get_many(["version", "other"]) == ["v1", None]
+    redis_cache.set("other", "o1")
+    assert here.get_many(["other", "version"]) == ["o1", "v1"]
+    redis_cache.set("version", "v2")
+    redis_cache.set("other", "sneaked")  # unannounced: the copy stays
+    there.changed("version")
+    assert here.get_many(["version", "other"]) == ["v2", "o1"]
+    redis_cache.delete("other")

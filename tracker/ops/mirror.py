@@ -101,20 +101,33 @@ class Mirror:
 
     def get(self, key: str):
         """The cache's value for `key`, from this process's copy when it is current."""
+        return self.get_many([key])[0]
+
+    def get_many(self, keys: list[str]) -> list:
+        """The cache's values for `keys`, in order (None where there is none), from this
+        process's copies when they are current: the channel is read once for them all,
+        and what is not kept is read from the cache in one round trip."""
+        found: dict[str, object] = {}
         with self.lock:
-            if not self._listening():
-                return cache.get(key)
-            kept = self.values.get(key)
-            if kept is not None and kept[0] > time.monotonic():
-                return kept[1]
-        value = cache.get(key)
-        with self.lock:
-            # A change published while the value was read is applied after it is kept,
-            # so that the copy is dropped again rather than kept stale.
-            if value is not None:
-                self.values[key] = (time.monotonic() + MAX_AGE_SECONDS, value)
-            self._listening()
-        return value
+            listening = self._listening()
+            if listening:
+                now = time.monotonic()
+                for key in keys:
+                    kept = self.values.get(key)
+                    if kept is not None and kept[0] > now:
+                        found[key] = kept[1]
+        missing = [key for key in keys if key not in found]
+        if missing:
+            read = cache.get_many(missing)
+            found.update(read)
+            if listening:
+                with self.lock:
+                    # A change published while the values were read is applied after
+                    # they are kept, so that the copy is dropped again, not kept stale.
+                    for key, value in read.items():
+                        self.values[key] = (time.monotonic() + MAX_AGE_SECONDS, value)
+                    self._listening()
+        return [found.get(key) for key in keys]
 
     def changed(self, key: str) -> None:
         """Say that `key` was just changed in the cache: every process drops its copy."""

@@ -329,10 +329,9 @@ class PublicPageCacheMiddleware:
         """The current versions under `keys`; one missing (never set, or
         Redis lost it) is started, so a page kept under the one lost is not used."""
         versions = []
-        for key in keys:
-            # Each process keeps the versions it read, until a change to one of them is
-            # announced (tracker.ops.mirror): no round trip to Redis for a cached page.
-            version = mirror.get(key)
+        # Each process keeps the versions it read, until a change to one of them is
+        # announced (tracker.ops.mirror): no round trip to Redis for a cached page.
+        for key, version in zip(keys, mirror.get_many(list(keys)), strict=True):
             if version is None:
                 version = new_version()
                 if not cache.add(key, version, timeout=None):
