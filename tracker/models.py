@@ -1901,3 +1901,23 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+def programme_id_of(record: models.Model) -> int | None:
+    """The programme a record belongs to (its id), or None for a record of no one
+    programme (a sector, a source, an organisation, a group). One rule for the page
+    cache (whose pages to replace) and the stored statuses (whose to recompute): a
+    programme is its own; a measurement is its target's; any other record has its
+    programme. A historical record (django-simple-history) belongs where its record does."""
+    model = getattr(type(record), "instance_type", type(record))
+    if issubclass(model, Programme):
+        return record.id  # type: ignore[attr-defined]
+    names = {field.name for field in record._meta.concrete_fields}
+    if "programme" in names:
+        return record.programme_id  # type: ignore[attr-defined]
+    target_id = getattr(record, "target_id", None) if "target" in names else None
+    if target_id is None:
+        return None
+    if issubclass(model, Measurement) and Measurement.target.is_cached(record):
+        return record.target.programme_id  # type: ignore[attr-defined]
+    return Target.objects.filter(pk=target_id).values_list("programme_id", flat=True).first()

@@ -38,7 +38,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from tracker import status
-from tracker.models import Measurement, Milestone, Programme, Project, Target
+from tracker.models import Measurement, Milestone, Programme, Project, Target, programme_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -371,20 +371,6 @@ def changed(programme_ids: Iterable[int], using: str = DEFAULT_DB_ALIAS) -> None
         Programme.objects.using(using).filter(pk__in=new).update(statuses_on=None)
 
 
-def programme_of(instance: Model) -> int | None:
-    if isinstance(instance, Programme):
-        return instance.pk
-    if isinstance(instance, Measurement):
-        if Measurement.target.is_cached(instance):
-            return instance.target.programme_id
-        return (
-            Target.objects.filter(pk=instance.target_id)
-            .values_list("programme_id", flat=True)
-            .first()
-        )
-    return getattr(instance, "programme_id", None)
-
-
 def on_change(sender, instance: Model, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     """Signal receiver: a programme, project, target, milestone or measurement was
     saved or deleted. A save of the stored fields alone (update_fields) changes nothing."""
@@ -396,7 +382,7 @@ def on_change(sender, instance: Model, using: str = DEFAULT_DB_ALIAS, **kwargs: 
     # A record moved to another programme changes the one it left too: where it was is
     # read before the save, once, by the page cache (pagecache.remember_stored).
     before = getattr(instance, "_pagecache_stored_programme", None)
-    programmes = {p for p in (programme_of(instance), before) if isinstance(p, int)}
+    programmes = {p for p in (programme_id_of(instance), before) if isinstance(p, int)}
     if programmes:
         changed(sorted(programmes), using)
 

@@ -125,22 +125,16 @@ class Changes:
         bump_content_version()
 
 
-def programme_of(instance: Model) -> int | str | None:
-    """The programme (its id) whose pages a record shows on, or EVERYTHING (also for a
-    record of no one programme); None when it cannot be told."""
-    from tracker.models import Programme, Target
+def programme_of(instance: Model) -> int | str:
+    """The programme (its id) whose pages a record shows on, or EVERYTHING: for a
+    programme's own record, whose name other programmes' pages show, and for a record of
+    no one programme."""
+    from tracker.models import Programme, programme_id_of
 
-    model = type(instance)
-    # A historical record (django-simple-history) belongs where its record does.
-    if getattr(model, "instance_type", model) is Programme:
+    if getattr(type(instance), "instance_type", type(instance)) is Programme:
         return EVERYTHING
-    names = {field.name for field in model._meta.concrete_fields}
-    if "programme" in names:
-        return getattr(instance, "programme_id", None)
-    target_id = getattr(instance, "target_id", None) if "target" in names else None
-    if target_id is not None:
-        return Target.objects.filter(pk=target_id).values_list("programme_id", flat=True).first()
-    return EVERYTHING
+    found = programme_id_of(instance)
+    return EVERYTHING if found is None else found
 
 
 def stored_programme_of(instance: Model) -> int | str | None:
