@@ -18,10 +18,12 @@ from urllib.request import Request, urlopen
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import reverse
+from django.utils.csp import CSP, build_policy
 from gunicorn.ctl.client import ControlClient
 
 import tracker.ops.cache
@@ -519,3 +521,35 @@ def test_a_host_not_allowed_gets_400_and_no_cached_page(client, yizhuang):
     response = client.get("/en/programmes/beijing-etown-ai/", headers={"host": "evil.example"})
     assert response.status_code == 400
     assert "X-Cache" not in response
+
+
+@pytest.mark.page_cache
+@pytest.mark.django_db
+def test_a_cached_page_is_replaced_when_the_day_changes_in_the_sites_time_zone(client, yizhuang):
+    url = "/en/programmes/beijing-etown-ai/"
+    # 23:58 in Beijing (UTC+8), then a minute later, then two minutes past midnight.
+    with time_machine.travel(dt.datetime(2026, 11, 28, 15, 58, tzinfo=dt.UTC), tick=False):
+        assert client.get(url)["X-Cache"] == "miss"
+    with time_machine.travel(dt.datetime(2026, 11, 28, 15, 59, tzinfo=dt.UTC), tick=False):
+        assert client.get(url)["X-Cache"] == "hit"
+    with time_machine.travel(dt.datetime(2026, 11, 28, 16, 2, tzinfo=dt.UTC), tick=False):
+        fresh = client.get(url)
+    assert fresh["X-Cache"] == "miss", "a new day in Beijing: the page is rendered for it"
+    assert fresh["Last-Modified"] == "Sat, 28 Nov 2026 16:00:00 GMT", "midnight in Beijing"
+
+
+@pytest.mark.django_db
+def test_the_security_policy_follows_the_settings_and_the_admin_keeps_its_nonce(
+    client, admin_client, yizhuang
+):
+    public = client.get("/en/methodology/")["Content-Security-Policy"]
+    assert public == build_policy(settings.SECURE_CSP)
+    assert "nonce-" not in public
+    with override_settings(SECURE_CSP={"default-src": [CSP.NONE]}):
+        assert client.get("/en/methodology/")["Content-Security-Policy"] == "default-src 'none'"
+    assert client.get("/en/methodology/")["Content-Security-Policy"] == public
+    # The admin's own stylesheets carry the request's nonce, and the policy names it.
+    page = admin_client.get("/admin/auth/user/add/")
+    nonce = re.search(r'nonce="([^"]+)"', page.content.decode())
+    assert nonce is not None
+    assert f"'nonce-{nonce.group(1)}'" in page["Content-Security-Policy"]

@@ -238,6 +238,26 @@ class RecentPages:
                 self.pages.popitem(last=False)
 
 
+class Day:
+    """Today in the site's time zone and when it began (a timestamp), worked out again
+    only once the clock is outside it: every cached page asks."""
+
+    def __init__(self) -> None:
+        self.ends = 0.0
+        self.today = ""
+        self.began = 0.0
+
+    def current(self) -> tuple[str, float]:
+        if not self.began <= time.time() < self.ends:
+            zone = timezone.get_default_timezone()
+            today = timezone.localdate(timezone=zone)
+            began = dt.datetime.combine(today, dt.time(), tzinfo=zone)
+            ends = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+            self.today, self.began = today.isoformat(), began.timestamp()
+            self.ends = ends.timestamp()
+        return self.today, self.began
+
+
 class PublicPageCacheMiddleware:
     """Placed just inside WhiteNoise: a cached page is answered before sessions,
     locale, CSRF or authentication run, and passes out only through the security
@@ -246,6 +266,7 @@ class PublicPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.recent = RecentPages()
+        self.day = Day()
         # Which addresses are public pages is said where they are routed.
         self.prefixes: tuple[str, ...] = import_string(f"{settings.ROOT_URLCONF}.CACHED_PREFIXES")
 
@@ -269,14 +290,11 @@ class PublicPageCacheMiddleware:
         address = f"{request.scheme}://{host}|{lang}|{request.get_full_path()}"
         key = "page:" + hashlib.sha256(address.encode()).hexdigest()[:32]
         site, own = self.versions(VERSION_KEY, version_key(request.path))
-        today = timezone.localdate()
+        today, midnight = self.day.current()
         # A page changes with the data (the versions) or the day, whichever came last.
-        stamp = (site[0], own[0], today.isoformat())
+        stamp = (site[0], own[0], today)
         # Weak: the same page may go out gzipped or not.
         etag = "W/" + quote_etag(hashlib.sha256(f"{stamp}|{address}".encode()).hexdigest()[:32])
-        midnight = dt.datetime.combine(
-            today, dt.time(), tzinfo=timezone.get_current_timezone()
-        ).timestamp()
         modified = int(max(site[1], own[1], midnight))
         if self._not_modified(request, etag, modified):
             response: HttpResponse = HttpResponseNotModified()
@@ -286,7 +304,7 @@ class PublicPageCacheMiddleware:
         if stored is not None:
             _, status, compressed, headers = stored
             # Kept compressed: most visitors take it so, as WhiteNoise's static files.
-            if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")):
+            if ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
                 response = HttpResponse(compressed, status=status)
                 response["Content-Encoding"] = "gzip"
             else:
@@ -343,8 +361,11 @@ class PublicPageCacheMiddleware:
 
     @staticmethod
     def _not_modified(request: HttpRequest, etag: str, modified: int) -> bool:
-        match = request.headers.get("If-None-Match")
+        match = request.META.get("HTTP_IF_NONE_MATCH")
         if match is not None:
             return etag in [tag.strip() for tag in match.split(",")] or match.strip() == "*"
-        since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
+        since = request.META.get("HTTP_IF_MODIFIED_SINCE")
+        if not since:
+            return False
+        since = parse_http_date_safe(since)
         return since is not None and since >= modified

@@ -1,5 +1,6 @@
 """Defences against hostile requests: who a login attempt comes from, when attempts
-lock out, and addresses carrying bytes no page here can take.
+lock out, addresses carrying bytes no page here can take, and the Content Security
+Policy on every response.
 
 Failed logins lock the pair of account and address (django-axes), so guessing at an
 account from one place never locks its owner out from another; a separate, higher
@@ -14,9 +15,13 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db.models import Sum
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csp import ContentSecurityPolicyMiddleware, get_nonce
 from django.utils import translation
+from django.utils.csp import CSP, build_policy
 from django.utils.translation import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -105,6 +110,9 @@ class LockoutHandler(AxesDatabaseHandler):
 def has_nul(request: HttpRequest) -> bool:
     if "\x00" in request.path_info:
         return True
+    query = request.META.get("QUERY_STRING", "")
+    if "%00" not in query and "\x00" not in query:
+        return False  # the only ways a NUL gets into the decoded query: not parsed then
     return any(
         "\x00" in key or any("\x00" in value for value in values)
         for key, values in request.GET.lists()
@@ -132,3 +140,40 @@ class RejectNulMiddleware:
             problem = {"type": "nul_character", "loc": ["request"], "msg": message}
             return JsonResponse({"detail": [problem]}, status=422)
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+# The policies as settings give them, built once: a response whose page used no nonce
+# (every public page, cached or not) carries them as they are.
+CONSTANT_POLICIES: dict[str, str] = {}
+
+
+@receiver(setting_changed)
+def _settings_changed(setting: str, **kwargs) -> None:
+    if setting.startswith("SECURE_CSP"):
+        CONSTANT_POLICIES.clear()
+
+
+class PolicyMiddleware(ContentSecurityPolicyMiddleware):
+    """Django's Content Security Policy, with the policy built once rather than on every
+    response when no nonce was used and no view set its own (the admin's pages, which
+    use the nonce, are built as Django builds them)."""
+
+    def process_response(self, request, response):
+        if (
+            get_nonce(request)
+            or "_csp_config" in vars(response)
+            or "_csp_ro_config" in vars(response)
+        ):
+            return super().process_response(request, response)
+        for header, name in (
+            (CSP.HEADER_ENFORCE, "SECURE_CSP"),
+            (CSP.HEADER_REPORT_ONLY, "SECURE_CSP_REPORT_ONLY"),
+        ):
+            if header in response:
+                continue
+            policy = CONSTANT_POLICIES.get(name)
+            if policy is None:
+                policy = CONSTANT_POLICIES[name] = build_policy(getattr(settings, name) or {})
+            if policy:
+                response.headers[str(header)] = policy
+        return response
