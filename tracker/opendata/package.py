@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from tracker import progress, status, stored
 from tracker.models import (
+    EvidenceFile,
     Measurement,
     Milestone,
     Programme,
@@ -185,9 +186,28 @@ UPDATES = (
     URL,
 )
 
+# The files themselves are not in the zip (a photo or a report may be large): each row
+# gives the address to fetch it from and its SHA-256 to check it by.
+FILES = (
+    Field("id", gettext_lazy("Identifier"), "integer"),
+    of(EvidenceFile, "kind", label=display("kind"), codes=EvidenceFile.Kind.values),
+    Field("source", gettext_lazy("Source"), "integer", get=lambda f: f.source_id),
+    Field("update", gettext_lazy("Progress update"), "integer", get=lambda f: f.update_id),
+    Field("milestone", gettext_lazy("Milestone"), "integer", get=lambda f: f.milestone_id),
+    of(EvidenceFile, "original_name"),
+    of(EvidenceFile, "media_type"),
+    of(EvidenceFile, "size", "integer"),
+    of(EvidenceFile, "sha256"),
+    of(EvidenceFile, "caption"),
+    of(EvidenceFile, "alt_text"),
+    of(EvidenceFile, "retrieved_from"),
+    of(EvidenceFile, "retrieved_at", "datetime"),
+    URL,
+)
+
 
 # The key a field of another table points to.
-KEYS = {"projects": "slug", "targets": "id", "sources": "id"}
+KEYS = {"projects": "slug", "targets": "id", "sources": "id", "milestones": "id", "updates": "id"}
 
 
 @dataclasses.dataclass
@@ -258,7 +278,29 @@ def tables(programme: Programme) -> list[Table]:
         ),
         Table("sources", _("Sources"), SOURCES, sources_of(programme), "id"),
         Table("updates", _("Progress updates"), UPDATES, updates, "id", {"project": "projects"}),
+        Table(
+            "files",
+            str(capfirst(EvidenceFile._meta.verbose_name_plural)),
+            FILES,
+            files_of(programme, milestones, updates),
+            "id",
+            {"source": "sources", "update": "updates", "milestone": "milestones"},
+        ),
     ]
+
+
+def files_of(programme: Programme, milestones, updates):
+    """The files of the sources, updates and milestones in the package, as the public
+    pages show them."""
+    return (
+        EvidenceFile.objects.published()
+        .filter(
+            Q(source__in=sources_of(programme).values("pk"))
+            | Q(update__in=updates.values("pk"))
+            | Q(milestone__in=milestones.values("pk"))
+        )
+        .order_by("pk")
+    )
 
 
 def sources_of(programme: Programme):
@@ -332,8 +374,8 @@ def descriptor(programme: Programme, request: HttpRequest, found: list[Table]) -
         "title": programme.name,
         "description": _(
             "Everything the policy target tracker publishes about %(name)s: its projects, "
-            "targets with their measurements and computed status, milestones, sources and "
-            "progress updates."
+            "targets with their measurements and computed status, milestones, sources, "
+            "progress updates and the evidence files they carry."
         )
         % {"name": programme.name}
         + (" " + _("Demonstration programme: invented data") if programme.is_demo else ""),

@@ -1,0 +1,55 @@
+"""The programme's data package lists the evidence files of its public record: where to
+fetch each and its SHA-256, linked to the source, update or milestone that carries it;
+never a file the public pages do not show."""
+
+import hashlib
+import urllib.parse
+
+import frictionless
+import pytest
+
+from tests import factories, files
+from tests.opendata.test_document_files import attach
+from tests.opendata.test_downloads import package_rows, unpack
+from tracker.models import ProgressUpdate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hub(db):
+    programme = factories.ProgrammeFactory(slug="hub")
+    project = factories.ProjectFactory(programme=programme, slug="mine")
+    source = factories.SourceFactory(title_en="Survey")
+    project.sources.add(source)
+    milestone = factories.MilestoneFactory(project=project, programme=programme)
+    update = factories.ProgressUpdateFactory(project=project, programme=programme)
+    draft = factories.ProgressUpdateFactory(
+        project=project, programme=programme, state=ProgressUpdate.State.DRAFT, published_at=None
+    )
+    uncited = factories.SourceFactory(title_en="Nobody cites this")
+    attach(files.PDF, "survey.pdf", source=source)
+    attach(files.jpeg_with_gps((300, 200)), "gate.jpg", milestone=milestone)
+    attach(files.jpeg_with_gps((200, 300)), "site.jpg", update=update)
+    attach(files.jpeg_with_gps((100, 100)), "draft.jpg", update=draft)
+    attach(files.PDF, "private.pdf", source=uncited)
+    return programme
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_the_package_lists_the_public_files_with_their_hashes(client, hub, tmp_path, lang):
+    folder, descriptor = unpack(client.get(f"/{lang}/programmes/hub/download.zip"), tmp_path)
+    assert "files" in [resource["name"] for resource in descriptor["resources"]]
+    report = frictionless.validate(str(folder / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    rows = package_rows(folder, "files")
+    assert sorted(row["original_name"] for row in rows) == ["gate.jpg", "site.jpg", "survey.pdf"]
+    for row in rows:
+        # Each file is fetched from its address and is the file its hash names.
+        path = urllib.parse.urlsplit(row["url"]).path
+        served = client.get(path)
+        assert served.status_code == 200, row
+        assert hashlib.sha256(b"".join(served.streaming_content)).hexdigest() == row["sha256"]
+    survey = next(row for row in rows if row["original_name"] == "survey.pdf")
+    assert survey["source"] in {r["id"] for r in package_rows(folder, "sources")}
+    assert survey["kind"] == "document" and survey["update"] == survey["milestone"] == ""
