@@ -53,3 +53,17 @@ def test_the_package_lists_the_public_files_with_their_hashes(client, hub, tmp_p
     survey = next(row for row in rows if row["original_name"] == "survey.pdf")
     assert survey["source"] in {r["id"] for r in package_rows(folder, "sources")}
     assert survey["kind"] == "document" and survey["update"] == survey["milestone"] == ""
+
+
+def test_the_api_lists_the_same_files(client, hub):
+    response = client.get("/api/v1/programmes/hub/files")
+    assert response.status_code == 200
+    listed = response.json()["items"]
+    assert sorted(item["name"] for item in listed) == ["gate.jpg", "site.jpg", "survey.pdf"]
+    gate = next(item for item in listed if item["name"] == "gate.jpg")
+    assert gate["kind"] == "photo" and gate["milestone"] and gate["source"] is None
+    assert gate["alt_text"] == {"en": "About gate.jpg", "zh_hans": ""}
+    served = client.get(gate["url"])
+    assert hashlib.sha256(b"".join(served.streaming_content)).hexdigest() == gate["sha256"]
+    assert client.get("/api/v1/programmes/nowhere/files").status_code == 404
+    assert client.get("/api/v1/programmes/hub/files?page=0").status_code == 422

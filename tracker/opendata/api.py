@@ -19,6 +19,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from tracker import progress, revisions, status, stored
 from tracker.models import (
+    EvidenceFile,
     Measurement,
     Milestone,
     MilestoneQuerySet,
@@ -28,6 +29,7 @@ from tracker.models import (
     Source,
     Target,
 )
+from tracker.opendata.package import files_of
 from tracker.public.filters import WINDOWS, in_window
 
 api = NinjaAPI(
@@ -35,7 +37,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Read-only open data: programmes, projects, targets with their computed status, "
-        "measurements, milestones, published updates, sources and the record of changes. "
+        "measurements, milestones, published updates, sources, evidence files and the "
+        "record of changes. "
         "Statuses follow the rules on the methodology page."
     ),
     urls_namespace="api",
@@ -500,3 +503,58 @@ def list_sources(request):
 @api.get("/sources/{source_id}", response={200: SourceOut, **ERRORS}, tags=["sources"])
 def get_source(request, source_id: int):
     return get_object_or_404(Source.objects.published(), pk=source_id)
+
+
+class FileOut(Schema):
+    """An evidence file: where to fetch it and the SHA-256 to check it by."""
+
+    id: int
+    kind: str = Field(description="document, archive (a copy of the page cited) or photo")
+    source: int | None = Field(description="The source holding it (a document or a copy)")
+    update: int | None = Field(description="The progress update holding it (a photo)")
+    milestone: int | None = Field(description="The milestone holding it (a photo)")
+    name: str = Field(description="The file's name as it was sent")
+    media_type: str
+    size: int = Field(description="In bytes")
+    sha256: str
+    caption: Text
+    alt_text: Text = Field(description="What a photo shows, for readers who cannot see it")
+    retrieved_from: str = Field(description="For an archived copy: the address it came from")
+    retrieved_at: dt.datetime | None
+    url: str
+
+    @staticmethod
+    def resolve_source(obj: EvidenceFile) -> int | None:
+        return obj.source_id
+
+    @staticmethod
+    def resolve_update(obj: EvidenceFile) -> int | None:
+        return obj.update_id
+
+    @staticmethod
+    def resolve_milestone(obj: EvidenceFile) -> int | None:
+        return obj.milestone_id
+
+    @staticmethod
+    def resolve_name(obj: EvidenceFile) -> str:
+        return obj.original_name
+
+    @staticmethod
+    def resolve_caption(obj: EvidenceFile) -> Text:
+        return text(obj, "caption")
+
+    @staticmethod
+    def resolve_alt_text(obj: EvidenceFile) -> Text:
+        return text(obj, "alt_text")
+
+    @staticmethod
+    def resolve_url(obj: EvidenceFile) -> str:
+        return obj.get_absolute_url()
+
+
+@api.get("/programmes/{slug}/files", response={200: list[FileOut], **ERRORS}, tags=["files"])
+@paginated
+def list_files(request, slug: str):
+    """The evidence files of the programme's public record: the documents and archived
+    copies of the sources it cites, the photos of its published updates and milestones."""
+    return files_of(programme_or_404(slug))

@@ -282,16 +282,19 @@ def tables(programme: Programme) -> list[Table]:
             "files",
             str(capfirst(EvidenceFile._meta.verbose_name_plural)),
             FILES,
-            files_of(programme, milestones, updates),
+            files_of(programme),
             "id",
             {"source": "sources", "update": "updates", "milestone": "milestones"},
         ),
     ]
 
 
-def files_of(programme: Programme, milestones, updates):
-    """The files of the sources, updates and milestones in the package, as the public
-    pages show them."""
+def files_of(programme: Programme):
+    """The files of the programme's public record, as its pages show them: of the
+    sources it cites, of its published updates and milestones (the package's files
+    table and the API's)."""
+    updates = ProgressUpdate.objects.published().filter(programme=programme)
+    milestones = Milestone.objects.published().filter(programme=programme)
     return (
         EvidenceFile.objects.published()
         .filter(
