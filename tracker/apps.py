@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,9 +14,12 @@ class TrackerConfig(AppConfig):
         from django.contrib.auth import get_user_model
 
         from tracker import stored
-        from tracker.editorial import admin  # noqa: F401
+        from tracker.editorial import (
+            admin,  # noqa: F401
+            files,
+        )
         from tracker.editorial.notifications import display_name
-        from tracker.models import Follow, Follower, OutgoingMessage
+        from tracker.models import EvidenceFile, Follow, Follower, OutgoingMessage
         from tracker.ops import pagecache
 
         # Stored statuses are recomputed when their inputs change (tracker.stored),
@@ -24,6 +28,8 @@ class TrackerConfig(AppConfig):
         # Any saved change may change a public page (tracker.ops.pagecache), except a
         # reader following by e-mail (no page shows followers, and a sign-up must not
         # empty the page cache for everyone) and queued e-mail (tracker.ops.mail).
+        # A deleted evidence file takes its stored content along, if nothing else holds it.
+        post_delete.connect(files.forget_stored, sender=EvidenceFile, dispatch_uid="forget-file")
         pagecache.watch(
             m for m in self.get_models() if m not in (Follower, Follow, OutgoingMessage)
         )

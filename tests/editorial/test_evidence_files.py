@@ -392,3 +392,99 @@ def test_a_photos_comment_and_xmp_do_not_survive_in_the_file_or_its_preview():
         assert b"Rongchang" not in content and b"GPSLatitude" not in content
         with Image.open(io.BytesIO(content)) as kept:
             assert "comment" not in kept.info and "xmp" not in kept.info
+
+
+def draft_with_photo(hub, **fields) -> tuple[ProgressUpdate, EvidenceFile]:
+    update = factories.ProgressUpdateFactory(
+        project=hub["project"],
+        programme=hub["programme"],
+        author=hub["editor"],
+        state=ProgressUpdate.State.DRAFT,
+        published_at=None,
+        **fields,
+    )
+    url = reverse("admin:tracker_progressupdate_change", args=[update.pk])
+    response = post_with_file(
+        as_user(hub["editor"]),
+        url,
+        "photos",
+        files.jpeg_with_gps((400, 300)),
+        "wrong.jpg",
+        alt_text_en="A photo of the wrong site",
+    )
+    assert response.status_code == 302, page_text(response)
+    return update, EvidenceFile.objects.get(update=update)
+
+
+def remove_photos(user, update):
+    """The update's admin form, sent with each photo row's "Delete" ticked (as a browser
+    sends it, whether or not the page showed the box)."""
+    client = as_user(user)
+    url = reverse("admin:tracker_progressupdate_change", args=[update.pk])
+    page = client.get(url)
+    data = admin_form_data(page)
+    for key in [key for key in data if key.startswith("photos-") and key.endswith("-id")]:
+        if data[key]:
+            data[key.removesuffix("-id") + "-DELETE"] = "on"
+    return page, client.post(url, data)
+
+
+def test_a_photo_is_taken_off_a_draft_update_with_its_file(
+    hub, media_root, django_capture_on_commit_callbacks
+):
+    update, photo = draft_with_photo(hub)
+    kept = [media_root / photo.file.name, media_root / photo.preview.name]
+    assert all(path.exists() for path in kept)
+    with django_capture_on_commit_callbacks(execute=True):
+        page, response = remove_photos(hub["editor"], update)
+    assert 'name="photos-0-DELETE"' in page.content.decode(), "the box is offered"
+    assert response.status_code == 302, page_text(response)
+    assert not EvidenceFile.objects.filter(update=update).exists()
+    assert not any(path.exists() for path in kept), "the stored file and preview are gone"
+
+
+def test_a_file_another_record_holds_is_kept_when_one_copy_is_taken_off(
+    hub, media_root, django_capture_on_commit_callbacks
+):
+    update, photo = draft_with_photo(hub)
+    other, copy = draft_with_photo(hub)
+    assert copy.file.name == photo.file.name, "the same content is stored once"
+    with django_capture_on_commit_callbacks(execute=True):
+        remove_photos(hub["editor"], update)
+    assert (media_root / copy.file.name).exists()
+    assert client_sees_nothing_lost(copy)
+
+
+def client_sees_nothing_lost(photo: EvidenceFile) -> bool:
+    return checks.stored_problems() == [] and EvidenceFile.objects.filter(pk=photo.pk).exists()
+
+
+def test_a_published_updates_photo_stays(hub, client):
+    update, photo = draft_with_photo(hub)
+    update.state = ProgressUpdate.State.PUBLISHED
+    update.published_at = update.created_at
+    update.save()
+    for user in (hub["editor"], hub["manager"]):
+        page, response = remove_photos(user, update)
+        assert 'name="photos-0-DELETE"' not in page.content.decode()
+        assert EvidenceFile.objects.filter(pk=photo.pk).exists()
+    assert client.get(photo.get_absolute_url()).status_code == 200
+
+
+def test_an_editor_of_another_project_cannot_take_a_photo_off(hub):
+    update, photo = draft_with_photo(hub)
+    other_project = factories.ProjectFactory(programme=hub["programme"], slug="theirs")
+    stranger = editor_of(other_project, username="stranger")
+    url = reverse("admin:tracker_progressupdate_change", args=[update.pk])
+    data = {
+        "photos-TOTAL_FORMS": "1",
+        "photos-INITIAL_FORMS": "1",
+        "photos-MIN_NUM_FORMS": "0",
+        "photos-MAX_NUM_FORMS": "1000",
+        "photos-0-id": str(photo.pk),
+        "photos-0-update": str(update.pk),
+        "photos-0-DELETE": "on",
+    }
+    response = as_user(stranger).post(url, data)
+    assert response.status_code in (302, 403, 404)
+    assert EvidenceFile.objects.filter(pk=photo.pk).exists()

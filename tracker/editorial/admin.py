@@ -531,9 +531,19 @@ class PhotoInline(EvidenceFileInline):
 
 
 class UpdatePhotoInline(PhotoInline):
-    """Published with the update: not public before a manager publishes it."""
+    """Published with the update: not public before a manager publishes it. Until then
+    a photo may be taken off again (its file goes too, unless another record holds the
+    same one); once published it stays, as everything published does."""
 
     fk_name = "update"
+    can_delete = True
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return (
+            obj is not None
+            and obj.state != ProgressUpdate.State.PUBLISHED
+            and super().has_delete_permission(request, obj)
+        )
 
 
 class MilestonePhotoInline(PhotoInline):

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -269,3 +271,26 @@ def stored_problems() -> list[str]:
         if digest.hexdigest() != record.sha256:
             problems.append(f"#{record.pk} {record.file.name}: content does not match its SHA-256")
     return problems
+
+
+def forget_stored(sender, instance: EvidenceFile, using: str = "default", **kwargs) -> None:
+    """post_delete: once the deletion commits, the stored file and its preview go too,
+    unless another record holds the same one (files are stored by their hash)."""
+    names = [name for name in (instance.file.name, instance.preview.name) if name]
+
+    def forget() -> None:
+        from django.core.files.storage import default_storage
+
+        held: set[str] = set()
+        for pair in (
+            EvidenceFile.objects.using(using)
+            .filter(Q(file__in=names) | Q(preview__in=names))
+            .values_list("file", "preview")
+        ):
+            held.update(pair)
+        for name in names:
+            if name not in held:
+                default_storage.delete(name)
+
+    if names:
+        transaction.on_commit(forget, using=using, robust=True)
