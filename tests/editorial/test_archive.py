@@ -39,6 +39,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(0.2)
             return
+        if self.path == "/drip-headers":
+            # The headers a byte now and then, the body never.
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(40):
+                self.wfile.write(b"z")
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
         body = PAGE if self.path == "/article" else b"x" * 5000
         self.send_response(200 if self.path != "/gone" else 404)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -163,10 +171,13 @@ def test_a_manager_may_upload_a_saved_copy_instead(cited):
     assert copy.retrieved_at is not None
 
 
-def test_a_page_sent_a_byte_at_a_time_is_given_up_at_the_deadline(cited, allowed, settings, web):
+@pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
+def test_a_page_sent_a_byte_at_a_time_is_given_up_at_the_deadline(
+    cited, allowed, settings, web, path
+):
     programme, source, client = cited
     settings.ARCHIVE_TIMEOUT_SECONDS = 1
-    source.url = f"{web}/drip"
+    source.url = f"{web}{path}"
     source.save()
     began = time.monotonic()
     response = archive(client, source)

@@ -4,14 +4,18 @@ with its SHA-256 and the time it was retrieved, so that the evidence outlives th
 Outbound access is the operator's choice (ARCHIVE_FETCH_ENABLED, off by default). Only
 http and https are fetched, each connection is checked to lead to a public address
 (never the machine itself or a private network, unless ARCHIVE_ALLOW_PRIVATE_ADDRESSES,
-for tests), within ARCHIVE_TIMEOUT_SECONDS and ARCHIVE_MAX_BYTES.
+for tests), within ARCHIVE_TIMEOUT_SECONDS in all (connections, redirects, headers and
+body: a server that sends a byte now and then is not waited for beyond it) and
+ARCHIVE_MAX_BYTES.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -50,13 +54,52 @@ def _checked_connection(address, *args, **kwargs) -> socket.socket:
     return sock
 
 
+# When the fetch under way in this thread must be over (time.monotonic()).
+_fetch = threading.local()
+
+
+class _UntilDeadline(io.RawIOBase):
+    """A response's socket, read with each wait cut to the time left before the fetch's
+    deadline: headers and body alike."""
+
+    def __init__(self, sock: socket.socket, socket_file) -> None:
+        self.sock = sock
+        # Holds the socket open (urllib closes its own reference at once, as the socket's
+        # file kept by the response is expected to), until the response is closed.
+        self.socket_file = socket_file
+
+    def close(self) -> None:
+        self.socket_file.close()
+        super().close()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        left = _fetch.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("past the deadline")
+        self.sock.settimeout(left)
+        return self.sock.recv_into(buffer)
+
+
+class _Response(http.client.HTTPResponse):
+    def __init__(self, sock, *args, **kwargs) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = io.BufferedReader(_UntilDeadline(sock, self.fp))
+
+
 class _HTTPConnection(http.client.HTTPConnection):
+    response_class = _Response
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._create_connection = _checked_connection
 
 
 class _HTTPSConnection(http.client.HTTPSConnection):
+    response_class = _Response
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._create_connection = _checked_connection
@@ -110,12 +153,15 @@ def fetch(url: str) -> tuple[bytes, str]:
         raise ArchiveError(_("Only http and https addresses can be archived."))
     limit = settings.ARCHIVE_MAX_BYTES
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310  # scheme checked above
+    _fetch.deadline = time.monotonic() + settings.ARCHIVE_TIMEOUT_SECONDS
     try:
         with _opener().open(request, timeout=settings.ARCHIVE_TIMEOUT_SECONDS) as response:
             content = _read(response, limit + 1)
             final = response.geturl()
     except ArchiveError:
         raise
+    except TimeoutError as error:
+        raise ArchiveError(_("The page took too long to arrive: nothing archived.")) from error
     except urllib.error.HTTPError as error:
         raise ArchiveError(
             _("The site answered %(status)s: nothing archived.") % {"status": error.code}
@@ -133,24 +179,11 @@ def fetch(url: str) -> tuple[bytes, str]:
 
 
 def _read(response, most: int) -> bytes:
-    """At most `most` bytes, within ARCHIVE_TIMEOUT_SECONDS in all: a server that sends
-    a byte now and then is not waited for beyond it."""
-    deadline = time.monotonic() + settings.ARCHIVE_TIMEOUT_SECONDS
-    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    """At most `most` bytes, one receive at a time (read1: read() would wait for a whole
+    chunk, a byte now and then), each within the fetch's deadline (_UntilDeadline)."""
     chunks, size = [], 0
     while size < most:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise ArchiveError(_("The page took too long to arrive: nothing archived."))
-        if sock is not None:
-            # Each wait for the server is cut to the time left in all.
-            sock.settimeout(left)
-        # One receive at a time (read1): read() would wait for a whole chunk, a byte now
-        # and then, past the deadline.
-        try:
-            chunk = response.read1(min(65536, most - size))
-        except TimeoutError as error:
-            raise ArchiveError(_("The page took too long to arrive: nothing archived.")) from error
+        chunk = response.read1(min(65536, most - size))
         if not chunk:
             break
         chunks.append(chunk)
