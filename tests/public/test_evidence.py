@@ -76,6 +76,21 @@ def test_an_address_over_the_limit_is_refused_with_a_clear_page(client, market_v
     assert other.status_code == 200
 
 
+def test_an_ipv6_sender_is_counted_by_its_network_not_each_address(client, market_value, settings):
+    settings.EVIDENCE_RATE = "2/h"
+    cache.clear()
+    # One /64 (one household or machine) may use any of its addresses: they count as one.
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2:abcd::7"):
+        sent = client.post(form_url(market_value), evidence(), REMOTE_ADDR=address)
+        assert sent.status_code == 200
+    refused = client.post(form_url(market_value), evidence(), REMOTE_ADDR="2001:db8:1:2:ffff::9")
+    assert refused.status_code == 429
+    # Another network is not held back; nor is an IPv4 sender.
+    elsewhere = client.post(form_url(market_value), evidence(), REMOTE_ADDR="2001:db8:1:3::1")
+    assert elsewhere.status_code == 200
+    assert client.post(form_url(market_value), evidence()).status_code == 200
+
+
 def test_html_is_refused_with_a_message_and_nothing_stored(client, market_value):
     response = client.post(
         form_url(market_value), evidence(quote='Output <script>alert("x")</script> doubled')

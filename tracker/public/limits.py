@@ -8,6 +8,7 @@ is told the truth: the site, not their address, is the reason (503, not 429)."""
 import enum
 import hashlib
 import hmac
+import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -23,11 +24,26 @@ class Limit(enum.Enum):
     UNKNOWN = "unknown"
 
 
+def sender(address: str) -> str:
+    """Who sends, as far as an address tells: an IPv4 address, or an IPv6 address's
+    /64 network (one household or machine is given a whole /64, and may use any address
+    in it: counted per address, it would never reach a limit)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 def address_hash(request: HttpRequest) -> str:
-    """The sender's address, keyed with the site's secret: the same sender is
+    """The sender (`sender`), keyed with the site's secret: the same sender is
     recognisable, the address itself is not kept."""
     return hmac.new(
-        settings.SECRET_KEY.encode(), client_ip(request).encode(), hashlib.sha256
+        settings.SECRET_KEY.encode(), sender(client_ip(request)).encode(), hashlib.sha256
     ).hexdigest()
 
 
