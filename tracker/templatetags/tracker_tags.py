@@ -3,8 +3,10 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
+from django.template.base import render_value_in_context
 from django.urls import reverse, translate_url
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import (
     get_language,
     get_language_from_path,
@@ -117,3 +119,21 @@ def follow_form(action: str, form=None) -> dict:
     from tracker.public.following import KEPT, FollowForm
 
     return {"action": action, "form": form or FollowForm(), "kept": KEPT}
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context: template.Context, table) -> str:
+    """The body rows of a django-tables2 table (templates/tracker/_table.html), each
+    cell as `<td data-label="{{ column.header }}">{{ cell }}</td>` would render it, the
+    headers read once per table instead of once per cell, and no template loop per
+    cell (most of a 50-row table's rendering time)."""
+    columns = list(table.columns)
+    labels = [render_value_in_context(column.header, context) for column in columns]
+    rows = []
+    for row in table.paginated_rows:
+        cells = "".join(
+            f'<td data-label="{label}">{render_value_in_context(cell, context)}</td>'
+            for label, (_column, cell) in zip(labels, row.items(), strict=True)
+        )
+        rows.append(f"\n      <tr>\n        {cells}\n      </tr>\n      ")
+    return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
