@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 from django.http import HttpRequest
 from django.template.base import render_value_in_context
+from django.template.defaultfilters import date
 from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -11,6 +12,7 @@ from django.utils.translation import (
     get_language,
     get_language_from_path,
     get_language_info,
+    gettext,
     override,
 )
 
@@ -136,4 +138,57 @@ def table_rows(context: template.Context, table) -> str:
             for label, (_column, cell) in zip(labels, row.items(), strict=True)
         )
         rows.append(f"\n      <tr>\n        {cells}\n      </tr>\n      ")
+    return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
+
+
+@register.simple_tag(takes_context=True)
+def chart_dots(context: template.Context, chart) -> str:
+    """`<circle class="dot" cx="{{ dot.0 }}" cy="{{ dot.1 }}" r="4"></circle>` for each
+    of a chart's dots (templates/tracker/_chart.html), without a template loop: a chart
+    has a dot for each of its hundreds of measurements."""
+    return mark_safe(  # noqa: S308  # every value escaped as {{ }} would
+        "".join(
+            f'<circle class="dot" cx="{render_value_in_context(x, context)}"'
+            f' cy="{render_value_in_context(y, context)}" r="4"></circle>'
+            for x, y in chart.dots
+        )
+    )
+
+
+@register.simple_tag(takes_context=True)
+def measurement_rows(context: template.Context, measurements, target, *labels: str) -> str:
+    """The rows of a target's table of measurements (templates/tracker/target_detail.html),
+    as a template loop over them would render each (a target has hundreds), with
+    `labels`: as of, value, source, note, and the text for no source."""
+    as_of, value, source_label, note, no_source = (
+        render_value_in_context(label, context) for label in labels
+    )
+
+    def text(value) -> str:
+        return render_value_in_context(value, context)
+
+    rows = []
+    for measurement in measurements:
+        source = measurement.source
+        if not source:
+            cited = text(no_source)
+        elif source.url:
+            cited = f'<a href="{text(source.url)}">{text(source.title)}</a>'
+        else:
+            cited = text(source.title)
+        confidence = measurement.confidence
+        if confidence and confidence != "high":
+            # templates/tracker/_confidence.html, with its file's last line break
+            level = {"level": text(measurement.get_confidence_display())}
+            said = gettext("Confidence: %(level)s") % level
+            noted = f' <span class="confidence confidence-{text(confidence)}">{said}</span>\n'
+        else:
+            noted = ""
+        rows.append(
+            f'\n  <tr id="measurement-{text(measurement.pk)}">'
+            f'<td data-label="{as_of}">{text(date(measurement.as_of, "DATE_FORMAT"))}</td>'
+            f'<td data-label="{value}">{text(value_of(measurement.value, target))}</td>'
+            f'<td data-label="{source_label}">{cited}</td>'
+            f'<td data-label="{note}">{text(measurement.note)}{noted}</td></tr>\n  '
+        )
     return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
