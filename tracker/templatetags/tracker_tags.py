@@ -13,6 +13,7 @@ from django.utils.translation import (
     get_language_from_path,
     get_language_info,
     gettext,
+    ngettext,
     override,
 )
 
@@ -176,14 +177,14 @@ def measurement_rows(context: template.Context, measurements, target, *labels: s
             cited = f'<a href="{text(source.url)}">{text(source.title)}</a>'
         else:
             cited = text(source.title)
-        confidence = measurement.confidence
-        if confidence and confidence != "high":
+        confidence, noted = measurement.confidence, ""
+        if confidence != "high":
             # templates/tracker/_confidence.html, with its file's last line break
-            level = {"level": text(measurement.get_confidence_display())}
-            said = gettext("Confidence: %(level)s") % level
-            noted = f' <span class="confidence confidence-{text(confidence)}">{said}</span>\n'
-        else:
-            noted = ""
+            if confidence:
+                level = {"level": text(measurement.get_confidence_display())}
+                said = gettext("Confidence: %(level)s") % level
+                noted = f' <span class="confidence confidence-{text(confidence)}">{said}</span>'
+            noted += "\n"
         rows.append(
             f'\n  <tr id="measurement-{text(measurement.pk)}">'
             f'<td data-label="{as_of}">{text(date(measurement.as_of, "DATE_FORMAT"))}</td>'
@@ -192,3 +193,60 @@ def measurement_rows(context: template.Context, measurements, target, *labels: s
             f'<td data-label="{note}">{text(measurement.note)}{noted}</td></tr>\n  '
         )
     return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
+
+
+@register.simple_tag(takes_context=True)
+def milestone_item(context: template.Context, milestone, show_project: bool = False) -> str:
+    """One milestone of a list (a timeline on the dashboard, a project's page, search
+    results): its link, its project (`show_project`), its confidence when below high,
+    then when it was withdrawn or completed or is planned for, how late, how far it
+    slipped. Python rather than an included template: pages list tens of them."""
+
+    def text(value) -> str:
+        return render_value_in_context(value, context)
+
+    def day(on) -> str:
+        return text(date(on, "DATE_FORMAT"))
+
+    today = timezone.localdate()
+    overdue = milestone.overdue_on(today)
+    done = milestone.status == "completed"
+    project = milestone.project
+    shown = f'<span class="muted">· {text(project.name)}</span>' if project and show_project else ""
+    confidence = milestone.confidence
+    if confidence and confidence != "high":
+        level = {"level": text(milestone.get_confidence_display())}
+        said = gettext("Confidence: %(level)s") % level
+        shown += f' <span class="confidence confidence-{text(confidence)}">{said}</span>'
+    if milestone.withdrawn_on:
+        when = gettext("Withdrawn on %(date)s. Reason: %(reason)s") % {
+            "date": day(milestone.withdrawn_on),
+            "reason": text(milestone.withdrawal_reason),
+        }
+    elif milestone.completed_on:
+        when = gettext("Completed on %(date)s") % {"date": day(milestone.completed_on)}
+        late = milestone.days_late
+        if late:
+            said = ngettext("%(days)s day late", "%(days)s days late", late) % {"days": text(late)}
+            when += f"{text(punct('('))}{said}{text(punct(')'))}"
+    else:
+        planned = gettext("planned for %(date)s") % {"date": day(milestone.planned_on)}
+        when = f"{text(milestone.get_status_display())} · {planned}\n  "
+        if overdue or milestone.not_reported_on(today):
+            drawn = status.overdue_badge(milestone, today, with_status=False)
+            when += (
+                f'<span class="{text(drawn.kind)} {text(drawn.kind)}-{text(drawn.value)}"'
+                f' data-tone="{text(drawn.tone)}">{text(drawn.label)}</span>\n'
+            )
+    slip = milestone.slippage_days(today)
+    slipped = (
+        "· "
+        + ngettext("slipped %(days)s day", "slipped %(days)s days", slip) % {"days": text(slip)}
+        if slip
+        else ""
+    )
+    return mark_safe(  # noqa: S308  # every value escaped as {{ }} would
+        f'\n<li class="{"done" if done else "overdue" if overdue else ""}">\n'
+        f'  <a href="{text(milestone.get_absolute_url())}">{text(milestone.title)}</a>\n'
+        f"  {shown}\n\n  <br>\n  \n  {when}\n  \n  {slipped}\n</li>\n"
+    )
