@@ -1,6 +1,6 @@
 """The tags that draw a page's long lists in Python (tracker_tags: measurement_rows,
 chart_dots, table_rows, milestone_item) give the HTML the template loops and included
-templates they replace gave."""
+templates they replace gave, and the tables' row_cells django-tables2's cells."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,9 +8,13 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.html import conditional_escape
+from django_tables2 import RequestConfig
 
 from tests import factories
-from tracker.models import Confidence, Milestone
+from tracker import stored
+from tracker.models import Confidence, Milestone, Project, Rating
+from tracker.public.tables import MilestoneTable, ProjectTable
 
 # The loop templates/tracker/target_detail.html had before measurement_rows.
 LOOP = """{% load i18n tracker_tags %}{% for measurement in measurements %}
@@ -142,3 +146,54 @@ def test_milestone_item_is_the_included_template(lang, today):
     wanted = ("overdue", "confidence-medium", "&lt;into&gt;", "· Project", "status-", "slipped 60")
     for seen in (*wanted, "3 days late", "Withdrawn on"):
         assert seen in text or lang != "en", seen
+
+
+def cells_alike(table) -> int:
+    """Assert each row's `row_cells` are its django-tables2 cells (BoundRow.items), as
+    {{ cell }} shows them; how many rows were compared."""
+    rows = list(table.paginated_rows)
+    for row in rows:
+        given = table.row_cells(row.record)
+        for column, cell in row.items():
+            assert conditional_escape(given[column.name]) == conditional_escape(cell), column.name
+    return len(rows)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_table_row_cells_are_django_tables2s(lang, today, rf):
+    programme = factories.ProgrammeFactory()
+    projects = [
+        factories.ProjectFactory(programme=programme, name_en="A <first> & one"),
+        factories.ProjectFactory(
+            programme=programme, sector=None, due_on=None, declared_rating=Rating.GREEN
+        ),
+        factories.ProjectFactory(programme=programme, declared_rating=Rating.RED),
+    ]
+    late = dt.date(2024, 1, 1)
+    factories.MilestoneFactory(project=projects[0], planned_on=late)
+    factories.MilestoneFactory(
+        project=projects[0],
+        planned_on=late,
+        forecast_on=late + dt.timedelta(days=9),
+        status=Milestone.Status.COMPLETED,
+        completed_on=late + dt.timedelta(days=3),
+    )
+    factories.MilestoneFactory(
+        project=projects[1], withdrawn_on=late, withdrawal_reason="Merged", title_en="Gone <x>"
+    )
+    factories.MilestoneFactory(project=None, programme=programme, planned_on=today)
+    stored.refresh([programme.pk], today, force=True)
+    with translation.override(lang):
+        read = list(Project.objects.filter(programme=programme).select_related("programme"))
+        project_table = ProjectTable(read, order_by="name")
+        RequestConfig(rf.get("/")).configure(project_table)
+        milestones = (
+            Milestone.objects.filter(programme=programme)
+            .with_slippage()
+            .select_related("project__programme", "programme")
+        )
+        milestone_table = MilestoneTable(milestones)
+        RequestConfig(rf.get("/")).configure(milestone_table)
+        assert cells_alike(project_table) == 3
+        assert cells_alike(milestone_table) == 4
