@@ -264,9 +264,9 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                 "charts": {item.target.pk: target_chart(item, today) for item in headline},
                 "project_count": len(projects),
                 "projects_table": table,
-                "overdue": self.first_shown(milestones.filter(overdue), programme),
+                "overdue": self.first_shown(milestones.filter(overdue), programme, projects),
                 "overdue_count": counts["overdue"],
-                "due_soon": self.first_shown(milestones.filter(due_soon), programme),
+                "due_soon": self.first_shown(milestones.filter(due_soon), programme, projects),
                 "due_soon_count": counts["due_soon"],
                 "dashboard_list_length": DASHBOARD_LIST,
                 "updates": updates,
@@ -282,11 +282,11 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         return context
 
     @staticmethod
-    def first_shown(milestones, programme: Programme) -> list[Milestone]:
+    def first_shown(milestones, programme: Programme, listed: list[Project]) -> list[Milestone]:
         """The first of the milestones, each given the page's programme and its project
-        from those the page read (not read again with every milestone)."""
+        from those the page read (`listed`; not read again with every milestone)."""
         shown = list(milestones.with_slippage().order_by("planned_on", "pk")[:DASHBOARD_LIST])
-        projects = {project.pk: project for project in programme.listed_projects}
+        projects = {project.pk: project for project in listed}
         for milestone in shown:
             milestone.programme = programme
             if milestone.project_id in projects:
