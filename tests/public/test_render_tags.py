@@ -197,3 +197,21 @@ def test_table_row_cells_are_django_tables2s(lang, today, rf):
         RequestConfig(rf.get("/")).configure(milestone_table)
         assert cells_alike(project_table) == 3
         assert cells_alike(milestone_table) == 4
+
+
+@pytest.mark.django_db
+def test_target_page_shows_the_files_of_each_source_it_cites_once(client):
+    from tests import files
+    from tests.opendata.test_document_files import attach
+
+    target = factories.TargetFactory()
+    own, measured = factories.SourceFactory(), factories.SourceFactory()
+    target.sources.add(own)
+    for _ in range(3):  # one source for several measurements: cited once
+        factories.MeasurementFactory(target=target, source=measured)
+    attach(files.PDF, "own.pdf", source=own)
+    attach(files.PDF, "measured.pdf", source=measured)
+    attach(files.PDF, "more.pdf", source=measured)
+    page = client.get(target.get_absolute_url()).content.decode()
+    assert page.count('class="source-file"') == 3
+    assert page.count(f'id="source-{measured.pk}"') == 1

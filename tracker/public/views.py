@@ -485,10 +485,9 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                     "measurements",
                     queryset=Measurement.objects.published()
                     .order_by("as_of", "pk")
-                    .select_related("source")
-                    .prefetch_related("source__files"),
+                    .select_related("source"),
                 ),
-                "sources__files",
+                "sources",
             )
         )
 
@@ -499,6 +498,10 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
         first = target.history.order_by("history_date", "history_id").first()
         original = (first.target_value, first.due_on) if first else None
         revised = original is not None and original != (target.target_value, target.due_on)
+        # Files only for the sources cited once each: not for the source of every one
+        # of hundreds of measurements (prefetched, a queryset each).
+        cited = cited_sources(target)
+        attach_files(sources=cited)
         context.update(
             {
                 "programme": target.programme,
@@ -515,7 +518,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 "measurements_table": MeasurementTable(
                     sorted(target.measurements.all(), key=lambda m: m.as_of)
                 ),
-                "cited_sources": cited_sources(target),
+                "cited_sources": cited,
                 **badge_context(
                     self.request,
                     reverse("target-badge", args=[target.programme.slug, target.pk]),
