@@ -239,12 +239,23 @@ def _measurements(programme, project, limit: int | None = None) -> list[Change]:
     ]
 
 
-def _updates(programme, project, limit: int | None = None) -> list[Change]:
+def _updates(
+    programme, project, limit: int | None = None, read: list[ProgressUpdate] | None = None
+) -> list[Change]:
     """Each published progress update (the newest `limit`), when it was published, by
-    whoever published it."""
-    rows = ProgressUpdate.objects.published().filter(programme=programme)
-    if project is not None:
-        rows = rows.filter(project=project)
+    whoever published it; `read`: the page's published updates of the project (or
+    programme), newest first, already read."""
+    if read is None:
+        rows = ProgressUpdate.objects.published().filter(programme=programme)
+        if project is not None:
+            rows = rows.filter(project=project)
+    else:
+        rows = [
+            row
+            for row in read
+            if row.programme_id == programme.pk
+            and (project is None or row.project_id == project.pk)
+        ]
     if limit is not None:
         rows = rows[:limit]
     return [
@@ -311,11 +322,16 @@ LOGGED = frozenset(KINDS)
 
 
 def programme_changes(
-    programme, project=None, kind: str = "", limit: int | None = None
+    programme,
+    project=None,
+    kind: str = "",
+    limit: int | None = None,
+    updates: list[ProgressUpdate] | None = None,
 ) -> list[Change]:
     """Everything that changed in a programme (or one project), newest first; `kind`
     (a key of KINDS) keeps one kind of change; `limit`, the newest so many only (the
-    measurements and updates beyond them are not read)."""
+    measurements and updates beyond them are not read); `updates`, the published
+    updates of the programme (or project), newest first, when the page read them."""
     scope = {"project_id": project.pk} if project else {"programme_id": programme.pk}
     projects = _ordered(Project.history.filter(**({"id": project.pk} if project else scope)))
     slug = programme.slug
@@ -347,7 +363,7 @@ def programme_changes(
             if c.field != "status" or c.kind != "revised"
         ]
         + _measurements(programme, project, limit)
-        + _updates(programme, project, limit)
+        + _updates(programme, project, limit, updates)
     )
     if kind:
         changes = [c for c in changes if c.kind == kind]

@@ -151,6 +151,29 @@ def target_chart(item: status.TargetAssessment, today: dt.date, original=None):
     )
 
 
+def page_updates(
+    programme: Programme, project: Project | None = None, limit: int | None = None
+) -> list[ProgressUpdate]:
+    """The published updates of a programme's page (or of one of its projects'), the
+    newest `limit`, with their photos flag, each given the page's programme rather than
+    reading it again (twice: its own and its project's, wide rows) with every update."""
+    updates = ProgressUpdate.objects.published().annotate(has_files=has_files("update"))
+    if project is None:
+        updates = updates.select_related(None).select_related("project")
+        updates = updates.filter(programme=programme)
+    else:
+        updates = updates.select_related(None).filter(project=project)
+    updates = list(updates[:limit] if limit is not None else updates)
+    for update in updates:
+        if update.programme_id == programme.pk:
+            update.programme = programme
+        if project is not None:
+            update.project = project
+        if update.project is not None and update.project.programme_id == programme.pk:
+            update.project.programme = programme
+    return updates
+
+
 class ProgrammeListView(ListView):
     template_name = "tracker/programme_list.html"
     context_object_name = "programmes"
@@ -219,11 +242,7 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         filtered = Filtered.read(self.request, programme)
         table = ProjectTable(filtered.projects(projects), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        updates = list(
-            ProgressUpdate.objects.published()
-            .annotate(has_files=has_files("update"))
-            .filter(programme=programme)[:5]
-        )
+        updates = page_updates(programme, limit=5)
         attach_files(sources=programme.sources.all(), updates=updates)
         # Only the milestones shown are read; the rest are counted by the database.
         milestones = Milestone.objects.published().filter(programme=programme)
@@ -245,9 +264,9 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                 "charts": {item.target.pk: target_chart(item, today) for item in headline},
                 "project_count": len(projects),
                 "projects_table": table,
-                "overdue": self.first_shown(milestones.filter(overdue), programme),
+                "overdue": self.first_shown(milestones.filter(overdue), programme, projects),
                 "overdue_count": counts["overdue"],
-                "due_soon": self.first_shown(milestones.filter(due_soon), programme),
+                "due_soon": self.first_shown(milestones.filter(due_soon), programme, projects),
                 "due_soon_count": counts["due_soon"],
                 "dashboard_list_length": DASHBOARD_LIST,
                 "updates": updates,
@@ -263,14 +282,15 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         return context
 
     @staticmethod
-    def first_shown(milestones, programme: Programme) -> list[Milestone]:
-        shown = list(
-            milestones.with_slippage()
-            .select_related("project")
-            .order_by("planned_on", "pk")[:DASHBOARD_LIST]
-        )
+    def first_shown(milestones, programme: Programme, listed: list[Project]) -> list[Milestone]:
+        """The first of the milestones, each given the page's programme and its project
+        from those the page read (`listed`; not read again with every milestone)."""
+        shown = list(milestones.with_slippage().order_by("planned_on", "pk")[:DASHBOARD_LIST])
+        projects = {project.pk: project for project in listed}
         for milestone in shown:
             milestone.programme = programme
+            if milestone.project_id in projects:
+                milestone.project = projects[milestone.project_id]
         return shown
 
 
@@ -411,11 +431,7 @@ class ProjectDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         project, today = self.object, timezone.localdate()
-        updates = list(
-            ProgressUpdate.objects.published()
-            .annotate(has_files=has_files("update"))
-            .filter(project=project)
-        )
+        updates = page_updates(project.programme, project)
         attach_files(sources=project.sources.all(), updates=updates)
         for target in project.targets.all():
             target.programme = project.programme
@@ -433,7 +449,7 @@ class ProjectDetailView(DetailView):
                 "today": today,
                 "updates": updates,
                 "changes": revisions.programme_changes(
-                    project.programme, project=project, limit=20
+                    project.programme, project=project, limit=20, updates=updates
                 ),
                 **badge_context(
                     self.request,
@@ -469,10 +485,9 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                     "measurements",
                     queryset=Measurement.objects.published()
                     .order_by("as_of", "pk")
-                    .select_related("source")
-                    .prefetch_related("source__files"),
+                    .select_related("source"),
                 ),
-                "sources__files",
+                "sources",
             )
         )
 
@@ -483,6 +498,10 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
         first = target.history.order_by("history_date", "history_id").first()
         original = (first.target_value, first.due_on) if first else None
         revised = original is not None and original != (target.target_value, target.due_on)
+        # Files only for the sources cited once each: not for the source of every one
+        # of hundreds of measurements (prefetched, a queryset each).
+        cited = cited_sources(target)
+        attach_files(sources=cited)
         context.update(
             {
                 "programme": target.programme,
@@ -499,7 +518,7 @@ class TargetDetailView(ExportableDetailMixin, DetailView):
                 "measurements_table": MeasurementTable(
                     sorted(target.measurements.all(), key=lambda m: m.as_of)
                 ),
-                "cited_sources": cited_sources(target),
+                "cited_sources": cited,
                 **badge_context(
                     self.request,
                     reverse("target-badge", args=[target.programme.slug, target.pk]),

@@ -3,12 +3,17 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
+from django.template.base import render_value_in_context
+from django.template.defaultfilters import date
 from django.urls import reverse, translate_url
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import (
     get_language,
     get_language_from_path,
     get_language_info,
+    gettext,
+    ngettext,
     override,
 )
 
@@ -117,3 +122,139 @@ def follow_form(action: str, form=None) -> dict:
     from tracker.public.following import KEPT, FollowForm
 
     return {"action": action, "form": form or FollowForm(), "kept": KEPT}
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context: template.Context, table) -> str:
+    """The body rows of a django-tables2 table (templates/tracker/_table.html), each
+    cell as `<td data-label="{{ column.header }}">{{ cell }}</td>` would render it, the
+    headers read once per table instead of once per cell, and no template loop per
+    cell (most of a 50-row table's rendering time); the cells from the table's
+    `row_cells` when it has one (tracker.public.tables.RowCells)."""
+    columns = list(table.columns)
+    labels = [render_value_in_context(column.header, context) for column in columns]
+    names = [column.name for column in columns]
+    row_cells = getattr(table, "row_cells", None)
+    rows = []
+    for row in table.paginated_rows:
+        if row_cells is None:
+            shown = [cell for _column, cell in row.items()]
+        else:
+            given = row_cells(row.record)
+            shown = [given[name] for name in names]
+        cells = "".join(
+            f'<td data-label="{label}">{render_value_in_context(cell, context)}</td>'
+            for label, cell in zip(labels, shown, strict=True)
+        )
+        rows.append(f"\n      <tr>\n        {cells}\n      </tr>\n      ")
+    return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
+
+
+@register.simple_tag(takes_context=True)
+def chart_dots(context: template.Context, chart) -> str:
+    """`<circle class="dot" cx="{{ dot.0 }}" cy="{{ dot.1 }}" r="4"></circle>` for each
+    of a chart's dots (templates/tracker/_chart.html), without a template loop: a chart
+    has a dot for each of its hundreds of measurements."""
+    return mark_safe(  # noqa: S308  # every value escaped as {{ }} would
+        "".join(
+            f'<circle class="dot" cx="{render_value_in_context(x, context)}"'
+            f' cy="{render_value_in_context(y, context)}" r="4"></circle>'
+            for x, y in chart.dots
+        )
+    )
+
+
+@register.simple_tag(takes_context=True)
+def measurement_rows(context: template.Context, measurements, target, *labels: str) -> str:
+    """The rows of a target's table of measurements (templates/tracker/target_detail.html),
+    as a template loop over them would render each (a target has hundreds), with
+    `labels`: as of, value, source, note, and the text for no source."""
+    as_of, value, source_label, note, no_source = (
+        render_value_in_context(label, context) for label in labels
+    )
+
+    def text(value) -> str:
+        return render_value_in_context(value, context)
+
+    rows = []
+    for measurement in measurements:
+        source = measurement.source
+        if not source:
+            cited = text(no_source)
+        elif source.url:
+            cited = f'<a href="{text(source.url)}">{text(source.title)}</a>'
+        else:
+            cited = text(source.title)
+        confidence, noted = measurement.confidence, ""
+        if confidence != "high":
+            # templates/tracker/_confidence.html, with its file's last line break
+            if confidence:
+                level = {"level": text(measurement.get_confidence_display())}
+                said = gettext("Confidence: %(level)s") % level
+                noted = f' <span class="confidence confidence-{text(confidence)}">{said}</span>'
+            noted += "\n"
+        rows.append(
+            f'\n  <tr id="measurement-{text(measurement.pk)}">'
+            f'<td data-label="{as_of}">{text(date(measurement.as_of, "DATE_FORMAT"))}</td>'
+            f'<td data-label="{value}">{text(value_of(measurement.value, target))}</td>'
+            f'<td data-label="{source_label}">{cited}</td>'
+            f'<td data-label="{note}">{text(measurement.note)}{noted}</td></tr>\n  '
+        )
+    return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
+
+
+@register.simple_tag(takes_context=True)
+def milestone_item(context: template.Context, milestone, show_project: bool = False) -> str:
+    """One milestone of a list (a timeline on the dashboard, a project's page, search
+    results): its link, its project (`show_project`), its confidence when below high,
+    then when it was withdrawn or completed or is planned for, how late, how far it
+    slipped. Python rather than an included template: pages list tens of them."""
+
+    def text(value) -> str:
+        return render_value_in_context(value, context)
+
+    def day(on) -> str:
+        return text(date(on, "DATE_FORMAT"))
+
+    today = timezone.localdate()
+    overdue = milestone.overdue_on(today)
+    done = milestone.status == "completed"
+    project = milestone.project
+    shown = f'<span class="muted">· {text(project.name)}</span>' if project and show_project else ""
+    confidence = milestone.confidence
+    if confidence and confidence != "high":
+        level = {"level": text(milestone.get_confidence_display())}
+        said = gettext("Confidence: %(level)s") % level
+        shown += f' <span class="confidence confidence-{text(confidence)}">{said}</span>'
+    if milestone.withdrawn_on:
+        when = gettext("Withdrawn on %(date)s. Reason: %(reason)s") % {
+            "date": day(milestone.withdrawn_on),
+            "reason": text(milestone.withdrawal_reason),
+        }
+    elif milestone.completed_on:
+        when = gettext("Completed on %(date)s") % {"date": day(milestone.completed_on)}
+        late = milestone.days_late
+        if late:
+            said = ngettext("%(days)s day late", "%(days)s days late", late) % {"days": text(late)}
+            when += f"{text(punct('('))}{said}{text(punct(')'))}"
+    else:
+        planned = gettext("planned for %(date)s") % {"date": day(milestone.planned_on)}
+        when = f"{text(milestone.get_status_display())} · {planned}\n  "
+        if overdue or milestone.not_reported_on(today):
+            drawn = status.overdue_badge(milestone, today, with_status=False)
+            when += (
+                f'<span class="{text(drawn.kind)} {text(drawn.kind)}-{text(drawn.value)}"'
+                f' data-tone="{text(drawn.tone)}">{text(drawn.label)}</span>\n'
+            )
+    slip = milestone.slippage_days(today)
+    slipped = (
+        "· "
+        + ngettext("slipped %(days)s day", "slipped %(days)s days", slip) % {"days": text(slip)}
+        if slip
+        else ""
+    )
+    return mark_safe(  # noqa: S308  # every value escaped as {{ }} would
+        f'\n<li class="{"done" if done else "overdue" if overdue else ""}">\n'
+        f'  <a href="{text(milestone.get_absolute_url())}">{text(milestone.title)}</a>\n'
+        f"  {shown}\n\n  <br>\n  \n  {when}\n  \n  {slipped}\n</li>\n"
+    )

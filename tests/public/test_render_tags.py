@@ -1,0 +1,217 @@
+"""The tags that draw a page's long lists in Python (tracker_tags: measurement_rows,
+chart_dots, table_rows, milestone_item) give the HTML the template loops and included
+templates they replace gave, and the tables' row_cells django-tables2's cells."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+from django.utils.html import conditional_escape
+from django_tables2 import RequestConfig
+
+from tests import factories
+from tracker import stored
+from tracker.models import Confidence, Milestone, Project, Rating
+from tracker.public.tables import MilestoneTable, ProjectTable
+
+# The loop templates/tracker/target_detail.html had before measurement_rows.
+LOOP = """{% load i18n tracker_tags %}{% for measurement in measurements %}
+  <tr id="measurement-{{ measurement.pk }}"><td data-label="{{ as_of_label }}">{{ measurement.as_of|date:"DATE_FORMAT" }}</td><td data-label="{{ value_label }}">{{ measurement.value|value_of:target }}</td><td data-label="{{ source_label }}">{% with source=measurement.source %}{% if source %}{% if source.url %}<a href="{{ source.url }}">{{ source.title }}</a>{% else %}{{ source.title }}{% endif %}{% else %}{{ no_source }}{% endif %}{% endwith %}</td><td data-label="{{ note_label }}">{{ measurement.note }}{% if measurement.confidence != "high" %}{% include "tracker/_confidence.html" with record=measurement %}{% endif %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+TAG = """{% load tracker_tags %}{% measurement_rows measurements target as_of_label value_label source_label note_label no_source %}"""  # noqa: E501
+# templates/tracker/_milestone_item.html, which milestone_item replaced.
+MILESTONE_ITEM = """{% load i18n tracker_tags %}
+<li class="{% if milestone.status == 'completed' %}done{% elif milestone.is_overdue %}overdue{% endif %}">
+  <a href="{{ milestone.get_absolute_url }}">{{ milestone.title }}</a>
+  {% if milestone.project and show_project %}<span class="muted">· {{ milestone.project.name }}</span>{% endif %}{% include "tracker/_confidence.html" with record=milestone %}
+  <br>
+  {% if milestone.withdrawn_on %}
+  {% blocktranslate with date=milestone.withdrawn_on|date:"DATE_FORMAT" reason=milestone.withdrawal_reason %}Withdrawn on {{ date }}. Reason: {{ reason }}{% endblocktranslate %}
+  {% elif milestone.completed_on %}
+  {% blocktranslate with date=milestone.completed_on|date:"DATE_FORMAT" %}Completed on {{ date }}{% endblocktranslate %}{% if milestone.days_late %}{% punct "(" %}{% blocktranslate count days=milestone.days_late %}{{ days }} day late{% plural %}{{ days }} days late{% endblocktranslate %}{% punct ")" %}{% endif %}
+  {% else %}
+  {{ milestone.get_status_display }} · {% blocktranslate with date=milestone.planned_on|date:"DATE_FORMAT" %}planned for {{ date }}{% endblocktranslate %}
+  {% if milestone.is_overdue or milestone.is_not_reported %}{% milestone_badge milestone with_status=False %}{% endif %}
+  {% endif %}
+  {% with slip=milestone.slippage_days %}{% if slip %}· {% blocktranslate count days=slip %}slipped {{ days }} day{% plural %}slipped {{ days }} days{% endblocktranslate %}{% endif %}{% endwith %}
+</li>
+"""  # noqa: E501
+DOTS_LOOP = """{% for dot in chart.dots %}<circle class="dot" cx="{{ dot.0 }}" cy="{{ dot.1 }}" r="4"></circle>{% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_measurement_rows_are_the_loops_rows(lang):
+    target = factories.TargetFactory()
+    plain = factories.SourceFactory(url="", title_en="A <plain> & report")
+    measurements = [
+        factories.MeasurementFactory(target=target, value=Decimal("1234567.5")),
+        factories.MeasurementFactory(
+            target=target, source=plain, confidence=Confidence.MEDIUM, note="Said <so> & more"
+        ),
+        # None is stored without a source; a row read without one still says so.
+        factories.MeasurementFactory.build(
+            pk=10**6, target=target, source=None, confidence=Confidence.LOW
+        ),
+        factories.MeasurementFactory(target=target, confidence=Confidence.MEDIUM_HIGH),
+    ]
+    context = {
+        "measurements": measurements,
+        "target": target,
+        "as_of_label": "As <of>",
+        "value_label": "Value",
+        "source_label": "Source",
+        "note_label": "Note",
+        "no_source": "No source & none",
+    }
+    with translation.override(lang):
+        expected = Template(LOOP).render(Context(context))
+        drawn = Template(TAG).render(Context(context))
+    assert "confidence-medium" in expected and "&lt;so&gt;" in expected
+    assert drawn == expected
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_chart_dots_are_the_loops_dots(lang):
+    class Chart:
+        dots = [(118.5, 263.8), (1200.0, -3.25), (7, 0.1)]
+
+    with translation.override(lang):
+        expected = Template(DOTS_LOOP).render(Context({"chart": Chart}))
+        drawn = Template("{% load tracker_tags %}{% chart_dots chart %}").render(
+            Context({"chart": Chart})
+        )
+    assert drawn == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_milestone_item_is_the_included_template(lang, today):
+    project = factories.ProjectFactory()
+    programme = project.programme
+    silent = factories.ProjectFactory(programme__progress_reported_here=False)
+    late = dt.date(2024, 1, 1)
+    moved = factories.MilestoneFactory(project=project, planned_on=today + dt.timedelta(days=30))
+    moved.planned_on = today + dt.timedelta(days=90)
+    moved.save()  # slipped 60 days
+    milestones = [
+        moved,
+        factories.MilestoneFactory(project=project, planned_on=late),  # overdue
+        factories.MilestoneFactory(project=project, planned_on=today + dt.timedelta(days=5)),
+        factories.MilestoneFactory(project=silent, planned_on=late),  # not reported
+        factories.MilestoneFactory(
+            project=project,
+            planned_on=late,
+            status=Milestone.Status.COMPLETED,
+            completed_on=late + dt.timedelta(days=3),
+            confidence=Confidence.MEDIUM,
+        ),
+        factories.MilestoneFactory(
+            project=project,
+            planned_on=late,
+            status=Milestone.Status.COMPLETED,
+            completed_on=late - dt.timedelta(days=1),
+            title_en="Done <early> & well",
+        ),
+        factories.MilestoneFactory(
+            project=project,
+            planned_on=late + dt.timedelta(days=1),
+            status=Milestone.Status.COMPLETED,
+            completed_on=late + dt.timedelta(days=1),
+        ),
+        factories.MilestoneFactory(
+            project=project,
+            withdrawn_on=late,
+            withdrawal_reason="Merged <into> another & more",
+            confidence=Confidence.LOW,
+        ),
+        factories.MilestoneFactory(
+            project=None, programme=programme, status=Milestone.Status.IN_PROGRESS
+        ),
+    ]
+    shown = Milestone.objects.with_slippage().filter(pk__in=[m.pk for m in milestones])
+    drawn_any = set()
+    included = Template(MILESTONE_ITEM)
+    tag = Template("{% load tracker_tags %}{% milestone_item milestone show_project=show %}")
+    with translation.override(lang):
+        for milestone in shown.order_by("pk"):
+            for show in (True, False):
+                context = {"milestone": milestone, "show_project": show, "show": show}
+                expected = included.render(Context(context))
+                assert tag.render(Context(context)) == expected
+                drawn_any.add(expected)
+    text = "".join(drawn_any)
+    wanted = ("overdue", "confidence-medium", "&lt;into&gt;", "· Project", "status-", "slipped 60")
+    for seen in (*wanted, "3 days late", "Withdrawn on"):
+        assert seen in text or lang != "en", seen
+
+
+def cells_alike(table) -> int:
+    """Assert each row's `row_cells` are its django-tables2 cells (BoundRow.items), as
+    {{ cell }} shows them; how many rows were compared."""
+    rows = list(table.paginated_rows)
+    for row in rows:
+        given = table.row_cells(row.record)
+        for column, cell in row.items():
+            assert conditional_escape(given[column.name]) == conditional_escape(cell), column.name
+    return len(rows)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_table_row_cells_are_django_tables2s(lang, today, rf):
+    programme = factories.ProgrammeFactory()
+    projects = [
+        factories.ProjectFactory(programme=programme, name_en="A <first> & one"),
+        factories.ProjectFactory(
+            programme=programme, sector=None, due_on=None, declared_rating=Rating.GREEN
+        ),
+        factories.ProjectFactory(programme=programme, declared_rating=Rating.RED),
+    ]
+    late = dt.date(2024, 1, 1)
+    factories.MilestoneFactory(project=projects[0], planned_on=late)
+    factories.MilestoneFactory(
+        project=projects[0],
+        planned_on=late,
+        forecast_on=late + dt.timedelta(days=9),
+        status=Milestone.Status.COMPLETED,
+        completed_on=late + dt.timedelta(days=3),
+    )
+    factories.MilestoneFactory(
+        project=projects[1], withdrawn_on=late, withdrawal_reason="Merged", title_en="Gone <x>"
+    )
+    factories.MilestoneFactory(project=None, programme=programme, planned_on=today)
+    stored.refresh([programme.pk], today, force=True)
+    with translation.override(lang):
+        read = list(Project.objects.filter(programme=programme).select_related("programme"))
+        project_table = ProjectTable(read, order_by="name")
+        RequestConfig(rf.get("/")).configure(project_table)
+        milestones = (
+            Milestone.objects.filter(programme=programme)
+            .with_slippage()
+            .select_related("project__programme", "programme")
+        )
+        milestone_table = MilestoneTable(milestones)
+        RequestConfig(rf.get("/")).configure(milestone_table)
+        assert cells_alike(project_table) == 3
+        assert cells_alike(milestone_table) == 4
+
+
+@pytest.mark.django_db
+def test_target_page_shows_the_files_of_each_source_it_cites_once(client):
+    from tests import files
+    from tests.opendata.test_document_files import attach
+
+    target = factories.TargetFactory()
+    own, measured = factories.SourceFactory(), factories.SourceFactory()
+    target.sources.add(own)
+    for _ in range(3):  # one source for several measurements: cited once
+        factories.MeasurementFactory(target=target, source=measured)
+    attach(files.PDF, "own.pdf", source=own)
+    attach(files.PDF, "measured.pdf", source=measured)
+    attach(files.PDF, "more.pdf", source=measured)
+    page = client.get(target.get_absolute_url()).content.decode()
+    assert page.count('class="source-file"') == 3
+    assert page.count(f'id="source-{measured.pk}"') == 1
