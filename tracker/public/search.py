@@ -40,6 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Upper
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -266,11 +267,44 @@ def columns(names: tuple[str, ...], languages=LANGUAGES) -> list[str]:
     return [f"{name}_{language}" for name in names for language in languages]
 
 
-def substring_q(kind: Kind, terms: list[str]) -> Q:
-    """Every word of the query in some field, in either language."""
+def substring_q(kind: Kind, terms: list[str], model=None) -> Q:
+    """Every word of the query in some field, in either language. With `model` (on
+    PostgreSQL), a word shorter than a trigram is looked up among the one- and
+    two-character pieces of the fields (short_grams_sql), which an index serves."""
     fields = columns(kind.names + kind.texts)
     return reduce(
-        and_, (reduce(or_, (Q(**{f"{f}__icontains": term}) for f in fields)) for term in terms)
+        and_,
+        (
+            Q(short_grams_sql(model, kind, term))
+            if model is not None and len(term) < SHORT_GRAM
+            else reduce(or_, (Q(**{f"{f}__icontains": term}) for f in fields))
+            for term in terms
+        ),
+    )
+
+
+# Words shorter than this have no trigram of their own: pg_trgm's index cannot find
+# them as substrings (`LIKE '%项目%'` reads every row); migration 0021 indexes their
+# pieces instead.
+SHORT_GRAM = 3
+
+
+def short_grams_sql(model, kind: Kind, term: str) -> RawSQL:
+    """Whether `term` (one or two characters) is in one of the kind's searched fields,
+    in either language, in any case: as `UPPER(field) LIKE UPPER('%term%')` would say,
+    through migration 0021's index, whose expression this must be exactly (but for the
+    table's name before each column)."""
+    quote = connections[model.objects.db].ops.quote_name
+    table = quote(model._meta.db_table)
+    joined = " || ' '::text || ".join(
+        f"COALESCE(({table}.{quote(column)})::text, ''::text)"
+        for column in columns(kind.names + kind.texts)
+    )
+    # Column names from the model, the term a parameter: nothing the reader typed is SQL.
+    return RawSQL(  # noqa: S611
+        f"tracker_short_grams(upper({joined})) @> ARRAY[upper(%s::text)]",
+        [term],
+        output_field=BooleanField(),
     )
 
 
@@ -315,7 +349,7 @@ def postgresql_matches(
                 output_field=FloatField(),
             ),
         )
-        .filter(Q(search_document=text_query) | similar | substring_q(kind, terms))
+        .filter(Q(search_document=text_query) | similar | substring_q(kind, terms, queryset.model))
         .alias(search_score=F("search_in_name") + F("search_rank") + F("search_similarity"))
         .order_by("-search_score", "pk")
     )
