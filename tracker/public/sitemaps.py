@@ -47,7 +47,9 @@ class LanguagePairs(Sequence):
         if stop <= start or self.bounds is None:
             return []
         each, low = len(self.languages), self.bounds[0]
-        records = self.records.filter(pk__gte=low + start // each, pk__lte=low + (stop - 1) // each)
+        first, last = low + start // each, low + (stop - 1) // each
+        # At most one record a key: the slice says so to the database too.
+        records = self.records.filter(pk__gte=first, pk__lte=last)[: last - first + 1]
         return [
             (record, language)
             for record in records
