@@ -657,14 +657,26 @@ class GroupDetailView(DetailView):
         first, last = max(page_obj.start_index() - 1, 0), page_obj.end_index()
         programmes = stored.fresh(lambda: list(listed[first:last]), lambda programmes: programmes)
         context["page_obj"] = page_obj
-        figures = {
-            row["target__programme"]: row
-            for row in Measurement.objects.published()
-            .filter(target__programme__in=[p.pk for p in programmes])
-            .values("target__programme")
+        # By target, then added up by programme: grouped by programme through a join,
+        # the planner read every target of the site to find the page's.
+        programme_of = dict(
+            Target.objects.filter(programme__in=[p.pk for p in programmes]).values_list(
+                "pk", "programme_id"
+            )
+        )
+        figures: dict[int, dict] = {}
+        for row in (
+            Measurement.objects.published()
+            .filter(target__in=list(programme_of))
+            .values("target")
             .annotate(count=Count("pk"), latest=Max("as_of"), updated=Max("updated_at"))
             .order_by()
-        }
+        ):
+            found = figures.setdefault(programme_of[row["target"]], {"count": 0})
+            found["count"] += row["count"]
+            for key in ("latest", "updated"):
+                if row[key] is not None and (found.get(key) is None or row[key] > found[key]):
+                    found[key] = row[key]
         rows = []
         for programme in programmes:
             headline = status.stored_headline(programme)
