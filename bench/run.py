@@ -51,7 +51,7 @@ def pages(prefix: str) -> dict[str, str]:
         "status summary": "/en/status/",
         "group": f"/en/groups/{prefix}/",
         "sitemap index": "/sitemap.xml",
-        "sitemap milestones": "/sitemap-milestones.xml?p=2",
+        "sitemap milestones": "/sitemap-milestones.xml",
         "API programmes": "/api/v1/programmes",
         "API projects": f"{api}/projects",
         "API targets": f"{api}/targets",
