@@ -21,6 +21,7 @@ from tracker.models import (
     Measurement,
     Milestone,
     Programme,
+    ProgrammeGroup,
     ProgressUpdate,
     Project,
     Sector,
@@ -174,6 +175,14 @@ def build(sizes: dict, prefix: str, *, demo: bool = True) -> None:
                         is_demo=demo,
                     )
                 )
+        # The set's programmes compared side by side, as a group of bases is.
+        group = ProgrammeGroup.objects.create(
+            slug=prefix,
+            name_en=f"Benchmark group {prefix}",
+            name=f"Benchmark group {prefix}",
+            is_demo=demo,
+        )
+        group.programmes.set(programmes)
         targets = Target.objects.bulk_create(targets, batch_size=5000)
         project_targets = [t for t in targets if t.project_id]
         per_target = sizes["measurements"] // len(project_targets)

@@ -43,6 +43,15 @@ def pages(prefix: str) -> dict[str, str]:
     project = programme.projects.order_by("pk").first()
     api = f"/api/v1/programmes/{programme.slug}"
     return public_urls(programme, project) | {
+        # The pages across programmes: a search for a few records among many similar
+        # ones and for two Chinese characters (shorter than a trigram), the status
+        # summary, the set's group compared side by side, and the sitemap's index.
+        "search": "/en/search/?q=benchmark+project+17",
+        "search, 2 Chinese chars": "/en/search/?q=%E9%A1%B9%E7%9B%AE",
+        "status summary": "/en/status/",
+        "group": f"/en/groups/{prefix}/",
+        "sitemap index": "/sitemap.xml",
+        "sitemap milestones": "/sitemap-milestones.xml",
         "API programmes": "/api/v1/programmes",
         "API projects": f"{api}/projects",
         "API targets": f"{api}/targets",

@@ -123,7 +123,7 @@ def ensure_roles() -> None:
         codenames += roles.EXTRA.get(name, []) + review.REVIEW_RIGHTS
         # Evidence files and photos (the migration that adds EvidenceFile).
         codenames += ["view_evidencefile", "add_evidencefile", "change_evidencefile"]
-        codenames += ["delete_evidencefile"]  # a draft update's photos (0021)
+        codenames += ["delete_evidencefile"]  # a draft update's photos (0022)
         codenames = [code for code in codenames if code != "delete_measurement"]
         group.permissions.set(
             Permission.objects.filter(content_type__app_label="tracker", codename__in=codenames)

@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from bench.data import build
 from bench.run import pages
 from tests.helpers import page_text
+from tracker import revisions
+from tracker.editorial import paging
 from tracker.models import Milestone, Programme, ProgrammeGroup, Project, Target
 from tracker.public import views
 from tracker.public.sitemaps import PublicSitemap
@@ -259,6 +261,14 @@ def test_search_and_pages_across_programmes_read_no_large_table_whole(client, mo
         # match few.
         "/en/search/?q=1234",
         "/en/search/?q=investmnt+1234",
+        # Words shorter than a trigram: two Chinese characters, one, two letters
+        # (migration 0021's index; pg_trgm's cannot find them as substrings).
+        "/en/search/?q=项目",
+        "/en/search/?q=港",
+        "/en/search/?q=zq+1234",
+        # The sitemap: its index and a page of its largest section.
+        "/sitemap.xml",
+        "/sitemap-milestones.xml?p=2",
     ]
     for url in urls:
         found = client.get(url)
@@ -270,3 +280,65 @@ def test_search_and_pages_across_programmes_read_no_large_table_whole(client, mo
     # The search finds what it should through the indexes.
     text = page_text(client.get("/en/search/", {"q": "investmnt 1234"}))
     assert "Investment project-1234" in text
+    # A short Chinese word is found as a substring, through the index of short pieces.
+    Project.objects.filter(slug="project-1234").update(name_zh_hans="基准项目一二三四")
+    text = page_text(client.get("/en/search/", {"q": "项目"}))
+    assert "Benchmark project 1234" in text
+    # The sitemap's index counts no table: the first and last keys number its pages.
+    sql = " ".join(count_queries_of(client, "/sitemap.xml"))
+    assert "COUNT(" not in sql.upper()
+
+
+@pytest.mark.django_db
+def test_staff_lists_make_as_many_queries_short_or_long_and_say_when_counts_are_estimates(
+    admin_client, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's estimate is PostgreSQL's; elsewhere lists are counted")
+    monkeypatch.setattr(paging, "EXACT_BELOW", 100)
+    urls = ("/admin/tracker/milestone/", "/admin/tracker/measurement/")
+
+    def listed() -> dict[str, tuple[int, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        found = {}
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                page = admin_client.get(url)
+            assert page.status_code == 200, url
+            found[url] = (len(queries), page_text(page))
+        return found
+
+    build({"programmes": 1, "projects": 2, "milestones": 20, "measurements": 40, "updates": 0}, "x")
+    short = listed()
+    build(
+        {"programmes": 2, "projects": 20, "milestones": 2000, "measurements": 4000, "updates": 0},
+        "y",
+    )
+    long = listed()
+    for url in urls:
+        assert short[url][0] == long[url][0], url
+        # Counted exactly below EXACT_BELOW; past it, the estimate, labelled one.
+        assert "an estimate" not in short[url][1], url
+        assert "(an estimate)" in long[url][1], url
+    assert "20 milestones" in short["/admin/tracker/milestone/"][1]
+
+
+@pytest.mark.django_db
+def test_what_changed_reads_a_page_at_a_time_and_lists_what_the_whole_log_does():
+    build({"programmes": 1, "projects": 3, "milestones": 6, "measurements": 90, "updates": 9}, "w")
+    programme = Programme.objects.get(slug="w-0")
+    whole = revisions.programme_changes(programme)
+    log = revisions.ChangeLog(programme)
+    assert len(log) == len(whole) == 99
+    for start in (0, 10, 50, 90):
+        assert log[start : start + 10] == whole[start : start + 10]
+    for kind in ("measurement", "update", "created"):
+        assert list(revisions.ChangeLog(programme, kind)[0:200]) == revisions.programme_changes(
+            programme, kind=kind
+        )
+    # A page reads the newest measurements down to its end, not all of them.
+    with CaptureQueriesContext(connection) as queries:
+        log[0:5]
+    reads = [q["sql"] for q in queries.captured_queries if "tracker_measurement" in q["sql"]]
+    assert reads and all("LIMIT 5" in sql for sql in reads), reads

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -206,8 +206,7 @@ def _measurements(programme, project, limit: int | None = None) -> list[Change]:
     published it."""
     added = Measurement.history.filter(id=OuterRef("pk"), history_type="+").order_by("history_date")
     rows = (
-        Measurement.objects.published()
-        .filter(**({"target__project": project} if project else {"target__programme": programme}))
+        _published_measurements(programme, project)
         .select_related("target")
         .annotate(
             user_id=Subquery(added.values("history_user_id")[:1]),
@@ -237,6 +236,12 @@ def _measurements(programme, project, limit: int | None = None) -> list[Change]:
         )
         for row in rows
     ]
+
+
+def _published_measurements(programme, project) -> QuerySet:
+    return Measurement.objects.published().filter(
+        **({"target__project": project} if project else {"target__programme": programme})
+    )
 
 
 def _updates(
@@ -332,6 +337,22 @@ def programme_changes(
     (a key of KINDS) keeps one kind of change; `limit`, the newest so many only (the
     measurements and updates beyond them are not read); `updates`, the published
     updates of the programme (or project), newest first, when the page read them."""
+    changes = _revisions(programme, project, kind)
+    if kind in ("", "measurement"):
+        changes += _measurements(programme, project, limit)
+    if kind in ("", "update"):
+        changes += _updates(programme, project, limit, updates)
+    changes.sort(key=_newest_first, reverse=True)
+    return _with_roles(changes[:limit], programme)
+
+
+def _newest_first(change: Change):
+    return (change.when, change.record, change.record_id or 0, change.field)
+
+
+def _revisions(programme, project, kind: str) -> list[Change]:
+    """The changes read from the records' history (new, withdrawn, completed, revised),
+    of `kind` if given."""
     scope = {"project_id": project.pk} if project else {"programme_id": programme.pk}
     projects = _ordered(Project.history.filter(**({"id": project.pk} if project else scope)))
     slug = programme.slug
@@ -362,13 +383,45 @@ def programme_changes(
             )
             if c.field != "status" or c.kind != "revised"
         ]
-        + _measurements(programme, project, limit)
-        + _updates(programme, project, limit, updates)
     )
-    if kind:
-        changes = [c for c in changes if c.kind == kind]
-    changes.sort(key=lambda c: (c.when, c.record, c.record_id or 0, c.field), reverse=True)
-    return _with_roles(changes[:limit], programme)
+    return [c for c in changes if c.kind == kind] if kind else changes
+
+
+class ChangeLog(Sequence):
+    """programme_changes(programme, kind=kind) for a paginator, read a page at a time:
+    its length counts the published measurements and updates (a query each) rather
+    than reading them, and a slice reads only the newest measurements and updates down
+    to its end. A programme with years of weekly figures costs a first page what one
+    with a few does; page n reads n pages' worth, as an offset does."""
+
+    def __init__(self, programme, kind: str = ""):
+        self.programme, self.kind = programme, kind
+        self.revisions = _revisions(programme, None, kind)
+        self.measured = (
+            _published_measurements(programme, None).count() if kind in ("", "measurement") else 0
+        )
+        self.updated = (
+            ProgressUpdate.objects.published().filter(programme=programme).count()
+            if kind in ("", "update")
+            else 0
+        )
+
+    def __len__(self) -> int:
+        return len(self.revisions) + self.measured + self.updated
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop, _ = index.indices(len(self))
+        if stop <= start:
+            return []
+        changes = list(self.revisions)
+        if self.measured:
+            changes += _measurements(self.programme, None, stop)
+        if self.updated:
+            changes += _updates(self.programme, None, stop)
+        changes.sort(key=_newest_first, reverse=True)
+        return _with_roles(changes[start:stop], self.programme)
 
 
 def milestone_changes(milestone: Milestone) -> list[Change]:

@@ -9,7 +9,8 @@ misspelt English word of five letters or more still finds the names it is close 
 
 Every kind reads the public record through its own queryset (`published()`), so a
 pending change or an unpublished update is never found. A fixed number of queries
-per kind, whatever the number of matches.
+per kind, whatever the number of matches (on PostgreSQL: the best keys, then their
+records).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
     SearchVector,
+    SearchVectorExact,
     TrigramWordSimilarity,
 )
 from django.db import connections, models
@@ -40,6 +42,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest, Upper
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +65,9 @@ MAX_LENGTH = 100
 MAX_TERMS = 8
 # Results shown per kind: a search is a way in, not a listing.
 PER_KIND = 20
+# PostgreSQL: records of a kind ranked at most, as many matching the full text and as
+# many matching every word; the best PER_KIND of them are shown.
+CANDIDATES = 100
 # pg_trgm word similarity from which a word counts as the same, misspelt:
 # "trafic" against "traffic" is 0.67, "signls" against "signals" 0.57.
 WORD_SIMILARITY = 0.5
@@ -227,16 +233,31 @@ def search(query: str) -> list[Group]:
             if not similarity_set:
                 set_word_similarity(connections[queryset.db])
                 similarity_set = True
-            # Ranked first over the kind's own table alone, and only the best joined to
-            # what showing them needs (ready): a common word matches many rows, each of
-            # which would otherwise be joined and annotated before the sort.
-            best = postgresql_matches(kind, queryset, query, terms).values("pk")
-            queryset = postgresql_matches(
-                kind, kind.public().filter(pk__in=best[: PER_KIND + 1]), query, terms
+            # At most CANDIDATES records matching the full text and as many matching
+            # every word, read unranked through the indexes; ranked next over the
+            # kind's own table alone; and only the best joined to what showing them
+            # needs (ready). A common word matches many rows: ranking each (its
+            # document, its similarity) cost time in proportion to the table.
+            # Each step read as a list, not kept as a subquery: the planner ran such
+            # a subquery again for each row it read (seconds on a large set).
+            text, words = postgresql_conditions(kind, queryset.model, query, terms)
+            unranked = queryset.order_by().values_list("pk", flat=True)
+            candidates = list(
+                unranked.filter(text)[:CANDIDATES]
+                .union(unranked.filter(words)[:CANDIDATES])
+                .order_by()
             )
+            # Asked even when nothing matched (no key is 0): as many queries either way.
+            ranked = postgresql_matches(
+                kind, kind.public().filter(pk__in=candidates or [0]), query, terms
+            )
+            best = list(ranked.values_list("pk", flat=True)[: PER_KIND + 1])
+            rank = {pk: place for place, pk in enumerate(best)}
+            chosen = kind.ready(kind.public().filter(pk__in=best or [0]))
+            found = sorted(chosen, key=lambda record: rank[record.pk])
         else:
             queryset = fallback_matches(kind, queryset, query, terms)
-        found = list(kind.ready(queryset)[: PER_KIND + 1])
+            found = list(kind.ready(queryset)[: PER_KIND + 1])
         if found:
             groups.append(Group(kind, kind.prepare(found[:PER_KIND]), more=len(found) > PER_KIND))
     return groups
@@ -266,11 +287,44 @@ def columns(names: tuple[str, ...], languages=LANGUAGES) -> list[str]:
     return [f"{name}_{language}" for name in names for language in languages]
 
 
-def substring_q(kind: Kind, terms: list[str]) -> Q:
-    """Every word of the query in some field, in either language."""
+def substring_q(kind: Kind, terms: list[str], model=None) -> Q:
+    """Every word of the query in some field, in either language. With `model` (on
+    PostgreSQL), a word shorter than a trigram is looked up among the one- and
+    two-character pieces of the fields (short_grams_sql), which an index serves."""
     fields = columns(kind.names + kind.texts)
     return reduce(
-        and_, (reduce(or_, (Q(**{f"{f}__icontains": term}) for f in fields)) for term in terms)
+        and_,
+        (
+            Q(short_grams_sql(model, kind, term))
+            if model is not None and len(term) < SHORT_GRAM
+            else reduce(or_, (Q(**{f"{f}__icontains": term}) for f in fields))
+            for term in terms
+        ),
+    )
+
+
+# Words shorter than this have no trigram of their own: pg_trgm's index cannot find
+# them as substrings (`LIKE '%项目%'` reads every row); migration 0021 indexes their
+# pieces instead.
+SHORT_GRAM = 3
+
+
+def short_grams_sql(model, kind: Kind, term: str) -> RawSQL:
+    """Whether `term` (one or two characters) is in one of the kind's searched fields,
+    in either language, in any case: as `UPPER(field) LIKE UPPER('%term%')` would say,
+    through migration 0021's index, whose expression this must be exactly (but for the
+    table's name before each column)."""
+    quote = connections[model.objects.db].ops.quote_name
+    table = quote(model._meta.db_table)
+    joined = " || ' '::text || ".join(
+        f"COALESCE(({table}.{quote(column)})::text, ''::text)"
+        for column in columns(kind.names + kind.texts)
+    )
+    # Column names from the model, the term a parameter: nothing the reader typed is SQL.
+    return RawSQL(  # noqa: S611
+        f"tracker_short_grams(upper({joined})) @> ARRAY[upper(%s::text)]",
+        [term],
+        output_field=BooleanField(),
     )
 
 
@@ -278,12 +332,35 @@ def in_names_q(kind: Kind, query: str) -> Q:
     return reduce(or_, (Q(**{f"{f}__icontains": query}) for f in columns(kind.names)))
 
 
-def postgresql_matches(
-    kind: Kind, queryset: models.QuerySet, query: str, terms: list[str]
-) -> models.QuerySet:
-    """Full text (English), trigram word similarity to the English names (typos), or
-    substrings in either language (Chinese); ranked by all three."""
-    vector = reduce(
+def postgresql_conditions(kind: Kind, model, query: str, terms: list[str]) -> tuple[Q, Q]:
+    """Whether a record of `kind` matches: by the full text (English), and by every
+    word as a substring in either language (Chinese) or close to a word of an English
+    name (a typo: trigram word similarity). Each served by migration 0019's or 0021's
+    indexes."""
+    text = Q(
+        SearchVectorExact(
+            search_vector(kind), SearchQuery(query, config="english", search_type="websearch")
+        )
+    )
+    names = upper_names(kind)
+
+    def similar(term: str) -> Q:
+        # A misspelt word of CLOSE_MIN_LENGTH letters or more, as on SQLite: a shorter
+        # one is close to too much ("17" to every name with "170" in it).
+        if len(term) < CLOSE_MIN_LENGTH:
+            return Q(pk__in=[])
+        return reduce(or_, (Q(WordSimilar(name, Value(term))) for name in names))
+
+    # Every word of the query found, as it is or misspelt: a whole query close to a
+    # name matched every record named alike ("benchmark project 17" each of thousands
+    # of "Benchmark project N").
+    words = reduce(and_, (substring_q(kind, [term], model) | similar(term) for term in terms))
+    return text, words
+
+
+def search_vector(kind: Kind):
+    """The English document, names weighted A and longer text B (migration 0019's)."""
+    return reduce(
         add,
         [
             SearchVector(column, weight="A", config="english")
@@ -294,19 +371,29 @@ def postgresql_matches(
             for column in columns(kind.texts, ("en",))
         ],
     )
-    # websearch: whatever a reader types is a valid query (quotes, "or", a minus sign).
-    text_query = SearchQuery(query, config="english", search_type="websearch")
+
+
+def upper_names(kind: Kind) -> list[Upper]:
     # On UPPER() of the names, as the trigram indexes are (migration 0019): trigrams are
     # case-blind, so the similarity is the same, and `%>` (the word similarity at least
     # pg_trgm.word_similarity_threshold, set to WORD_SIMILARITY by `search`) can use them.
-    names = [Upper(column) for column in columns(kind.names, ("en",))]
-    similarities = [TrigramWordSimilarity(query, name) for name in names]
+    return [Upper(column) for column in columns(kind.names, ("en",))]
+
+
+def postgresql_matches(
+    kind: Kind, queryset: models.QuerySet, query: str, terms: list[str]
+) -> models.QuerySet:
+    """The records matching (postgresql_conditions), ranked by the full text's rank,
+    the whole query's similarity to the name and whether the name holds it whole."""
+    vector = search_vector(kind)
+    # websearch: whatever a reader types is a valid query (quotes, "or", a minus sign).
+    text_query = SearchQuery(query, config="english", search_type="websearch")
+    similarities = [TrigramWordSimilarity(query, name) for name in upper_names(kind)]
     similarity = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
-    similar = reduce(or_, (Q(WordSimilar(name, Value(query))) for name in names))
+    text, words = postgresql_conditions(kind, queryset.model, query, terms)
     return (
         # Aliases, not annotations: used to filter and order, never read back.
         queryset.alias(
-            search_document=vector,
             search_rank=SearchRank(vector, text_query),
             search_similarity=similarity,
             search_in_name=Case(
@@ -315,7 +402,7 @@ def postgresql_matches(
                 output_field=FloatField(),
             ),
         )
-        .filter(Q(search_document=text_query) | similar | substring_q(kind, terms))
+        .filter(text | words)
         .alias(search_score=F("search_in_name") + F("search_rank") + F("search_similarity"))
         .order_by("-search_score", "pk")
     )

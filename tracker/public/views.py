@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse, translate_url
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView
@@ -675,14 +676,26 @@ class GroupDetailView(DetailView):
         first, last = max(page_obj.start_index() - 1, 0), page_obj.end_index()
         programmes = stored.fresh(lambda: list(listed[first:last]), lambda programmes: programmes)
         context["page_obj"] = page_obj
-        figures = {
-            row["target__programme"]: row
-            for row in Measurement.objects.published()
-            .filter(target__programme__in=[p.pk for p in programmes])
-            .values("target__programme")
+        # By target, then added up by programme: grouped by programme through a join,
+        # the planner read every target of the site to find the page's.
+        programme_of = dict(
+            Target.objects.filter(programme__in=[p.pk for p in programmes]).values_list(
+                "pk", "programme_id"
+            )
+        )
+        figures: dict[int, dict] = {}
+        for row in (
+            Measurement.objects.published()
+            .filter(target__in=list(programme_of))
+            .values("target")
             .annotate(count=Count("pk"), latest=Max("as_of"), updated=Max("updated_at"))
             .order_by()
-        }
+        ):
+            found = figures.setdefault(programme_of[row["target"]], {"count": 0})
+            found["count"] += row["count"]
+            for key in ("latest", "updated"):
+                if row[key] is not None and (found.get(key) is None or row[key] > found[key]):
+                    found[key] = row[key]
         rows = []
         for programme in programmes:
             headline = status.stored_headline(programme)
@@ -717,11 +730,14 @@ def changes(request: HttpRequest, programme: str) -> HttpResponse:
             "kind": kind[:40]
         }
         return render(request, "tracker/change_list.html", context, status=400)
-    changes = revisions.programme_changes(shown, kind=kind)
-    exported = export_or_none(request, ChangeTable(changes), f"{shown.slug}-changes")
-    if exported:
-        return exported
-    context["page_obj"] = Paginator(changes, 50).get_page(request.GET.get("page"))
+    if "_export" in request.GET:  # the download holds every change
+        changes = revisions.programme_changes(shown, kind=kind)
+        exported = export_or_none(request, ChangeTable(changes), f"{shown.slug}-changes")
+        if exported:
+            return exported
+    # A page read at a time (revisions.ChangeLog), not every change of the programme.
+    log = revisions.ChangeLog(shown, kind=kind)
+    context["page_obj"] = Paginator(log, 50).get_page(request.GET.get("page"))
     context["kind_query"] = urlencode({"kind": kind}) if kind else ""
     return render(request, "tracker/change_list.html", context)
 
@@ -745,10 +761,6 @@ def status_summary(request: HttpRequest) -> HttpResponse:
                 .order_by("name", "pk"),
                 to_attr="listed_projects",
             ),
-            Prefetch(
-                "listed_projects__lead_organisations",
-                queryset=Organisation.objects.order_by("name", "pk"),
-            ),
         )
         .order_by("is_demo", "name", "pk")
     )
@@ -756,6 +768,14 @@ def status_summary(request: HttpRequest) -> HttpResponse:
     # Sliced afresh on each call: `fresh` reads the page again once recomputed.
     first, last = max(page_obj.start_index() - 1, 0), page_obj.end_index()
     programmes = stored.fresh(lambda: list(listed[first:last]), lambda programmes: programmes)
+    # The page's projects' lead organisations, in one query over the link table (a
+    # prefetch through each project's own manager cost more than the query).
+    lead_of: dict[int, list[Organisation]] = {}
+    shown = [project.pk for programme in programmes for project in programme.listed_projects]
+    links = Project.lead_organisations.through.objects.filter(project__in=shown)
+    links = links.select_related("organisation")
+    for link in links.order_by("organisation__name", "organisation__pk"):
+        lead_of.setdefault(link.project_id, []).append(link.organisation)
     targets, projects, sectors, leads = [], [], [], []
     for programme in programmes:
         own = programme.listed_projects
@@ -766,7 +786,7 @@ def status_summary(request: HttpRequest) -> HttpResponse:
         for project in own:
             if project.sector:
                 by_sector.setdefault(project.sector, []).append(project)
-            for organisation in project.lead_organisations.all():
+            for organisation in lead_of.get(project.pk, ()):
                 by_lead.setdefault(organisation, []).append(project)
         sectors += [
             status.SummaryRow(programme, sector.name, ratings_of(group), {"sector": sector.slug})
@@ -802,22 +822,28 @@ def ratings_of(projects: list[Project]) -> dict[str, int]:
 
 
 def summary_cells(rows: list[status.SummaryRow], key: str, anchor: str) -> list[dict]:
-    """Each row with its counts, each linked to the programme page filtered to what it
-    counts (a count of none is not linked: there is nothing to show)."""
-    return [
-        {
-            "row": row,
-            "cells": [
-                (
-                    count,
-                    f"{row.programme.get_absolute_url()}?"
-                    f"{urlencode({**row.query, key: value or 'unknown'})}#{anchor}",
-                )
-                for value, count in row.counted.items()
-            ],
-        }
-        for row in rows
-    ]
+    """Each row with its programme's address and its counts, each linked to the
+    programme page filtered to what it counts (a count of none is not linked: there is
+    nothing to show). Each programme's address is made once, not once a cell."""
+    addresses: dict[int, str] = {}
+    # Thousands of cells a page: each part of an address is made once, and each cell's
+    # markup here rather than through the template's tags.
+    parts = {value: urlencode({key: value or "unknown"}) for row in rows for value in row.counted}
+    lines = []
+    for row in rows:
+        programme = row.programme
+        if programme.pk not in addresses:
+            addresses[programme.pk] = programme.get_absolute_url()
+        url = addresses[programme.pk]
+        fixed = f"{url}?{urlencode(row.query)}&" if row.query else f"{url}?"
+        cells = [
+            format_html('<a href="{}">{}</a>', f"{fixed}{parts[value]}#{anchor}", localize(count))
+            if count
+            else "0"
+            for value, count in row.counted.items()
+        ]
+        lines.append({"row": row, "url": url, "cells": cells})
+    return lines
 
 
 def methodology(request: HttpRequest) -> HttpResponse:

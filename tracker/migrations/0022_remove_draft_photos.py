@@ -23,6 +23,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tracker", "0020_huge_programme_by_name")]
+    dependencies = [("tracker", "0021_short_grams")]
 
     operations = [migrations.RunPython(grant, revoke)]
