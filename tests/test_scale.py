@@ -38,17 +38,25 @@ MEDIUM = {
 
 
 def sequential_scans(sql: str) -> list[str]:
-    """The large tables the planner would read whole to answer `sql`."""
+    """The large tables the planner would read whole to answer `sql`. A scan with no
+    filter under a LIMIT of at most paging.EXACT_BELOW rows (the staff lists' bounded count)
+    stops after so many rows, however large the table: it reads no table whole."""
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
         (plan,) = cursor.fetchone()
     if isinstance(plan, str):
         plan = json.loads(plan)
-    found, nodes = [], [plan[0]["Plan"]]
+    found, nodes = [], [(plan[0]["Plan"], False)]
     while nodes:
-        node = nodes.pop()
-        nodes.extend(node.get("Plans", []))
-        if node["Node Type"] == "Seq Scan" and node["Relation Name"] in LARGE_TABLES:
+        node, bounded = nodes.pop()
+        if node["Node Type"] == "Limit" and node["Plan Rows"] <= paging.EXACT_BELOW:
+            bounded = True
+        nodes.extend((child, bounded) for child in node.get("Plans", []))
+        if (
+            node["Node Type"] == "Seq Scan"
+            and node["Relation Name"] in LARGE_TABLES
+            and not (bounded and "Filter" not in node)
+        ):
             found.append(node["Relation Name"])
     return found
 
