@@ -9,7 +9,7 @@ import frictionless
 import pytest
 
 from tests import factories, files
-from tests.opendata.test_document_files import attach
+from tests.opendata.test_document_files import attach, with_files  # noqa: F401 (a fixture)
 from tests.opendata.test_downloads import package_rows, unpack
 from tracker.models import ProgressUpdate
 
@@ -17,23 +17,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def hub(db):
-    programme = factories.ProgrammeFactory(slug="hub")
-    project = factories.ProjectFactory(programme=programme, slug="mine")
-    source = factories.SourceFactory(title_en="Survey")
-    project.sources.add(source)
-    milestone = factories.MilestoneFactory(project=project, programme=programme)
-    update = factories.ProgressUpdateFactory(project=project, programme=programme)
+def hub(with_files):  # noqa: F811 (the fixture imported above)
+    """The programme with a file on a source, a milestone and an update, and two files
+    the public does not see: a draft update's photo and an uncited source's document."""
+    project = with_files.projects.get(slug="mine")
     draft = factories.ProgressUpdateFactory(
-        project=project, programme=programme, state=ProgressUpdate.State.DRAFT, published_at=None
+        project=project, programme=with_files, state=ProgressUpdate.State.DRAFT, published_at=None
     )
-    uncited = factories.SourceFactory(title_en="Nobody cites this")
-    attach(files.PDF, "survey.pdf", source=source)
-    attach(files.jpeg_with_gps((300, 200)), "gate.jpg", milestone=milestone)
-    attach(files.jpeg_with_gps((200, 300)), "site.jpg", update=update)
     attach(files.jpeg_with_gps((100, 100)), "draft.jpg", update=draft)
-    attach(files.PDF, "private.pdf", source=uncited)
-    return programme
+    attach(files.PDF, "private.pdf", source=factories.SourceFactory(title_en="Nobody cites"))
+    return with_files
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])

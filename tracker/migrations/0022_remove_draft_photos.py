@@ -6,20 +6,20 @@ from django.db import migrations
 RIGHT = "delete_evidencefile"
 
 
-def grant(apps, schema_editor):
+def rights(apps, change: str) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    rights = Permission.objects.filter(content_type__app_label="tracker", codename=RIGHT)
+    found = Permission.objects.filter(content_type__app_label="tracker", codename=RIGHT)
     for group in Group.objects.filter(name__in=["Project editor", "Programme manager"]):
-        group.permissions.add(*rights)
+        getattr(group.permissions, change)(*found)
+
+
+def grant(apps, schema_editor):
+    rights(apps, "add")
 
 
 def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    rights = Permission.objects.filter(content_type__app_label="tracker", codename=RIGHT)
-    for group in Group.objects.filter(name__in=["Project editor", "Programme manager"]):
-        group.permissions.remove(*rights)
+    rights(apps, "remove")
 
 
 class Migration(migrations.Migration):
