@@ -146,8 +146,19 @@ converters = threading.local()
 def markdown_html(text: str) -> SafeString:
     """Markdown from staff, sanitised (nh3) so no script or style reaches a page or a
     feed."""
+    return mark_safe(_markdown_html(text or ""))  # noqa: S308
+
+
+# The HTML depends on the text alone: a text converted once (an update shown on its
+# programme's, its project's and its own page, in every language) is not converted again
+# until it falls out of the most recent MARKDOWN_KEPT texts.
+MARKDOWN_KEPT = 2048
+
+
+@functools.lru_cache(maxsize=MARKDOWN_KEPT)
+def _markdown_html(text: str) -> str:
     converter = getattr(converters, "markdown", None)
     if converter is None:
         converter = converters.markdown = markdown_lib.Markdown(extensions=["sane_lists"])
-    html = converter.reset().convert(text or "")
-    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308
+    html = converter.reset().convert(text)
+    return nh3.clean(html, link_rel="noopener noreferrer nofollow")

@@ -266,10 +266,11 @@ class ProgrammeQuerySet(PublishedQuerySet):
         """The programme-level targets with their stored assessments (tracker.stored) in
         `headline_targets`; with `points`, their measurements too (for their charts)."""
         targets = Target.objects.filter(project__isnull=True).order_by("due_on", "pk")
+        # Each target is given its programme as it is read: not joined again.
         return self.prefetch_related(
             Prefetch(
                 "targets",
-                queryset=targets.with_points() if points else targets,
+                queryset=targets.with_points().select_related(None) if points else targets,
                 to_attr="headline_targets",
             )
         )
@@ -1025,7 +1026,13 @@ class MilestoneQuerySet(PublishedQuerySet):
     @classmethod
     def due_soon_q(cls, today: dt.date, within: dt.timedelta) -> Q:
         """Open and planned from today to `within` from now."""
-        return cls.open_q() & Q(planned_on__range=(today, today + within))
+        return cls.due_by_q(today, today + within)
+
+    @classmethod
+    def due_by_q(cls, today: dt.date, until: dt.date) -> Q:
+        """Open and planned from today to `until` (due_soon_q's rule, with its end
+        given: a prepared query's stand-in dates, tracker.prepared)."""
+        return cls.open_q() & Q(planned_on__range=(today, until))
 
     def open(self) -> MilestoneQuerySet:
         return self.filter(self.open_q())

@@ -12,6 +12,7 @@ a change still waiting for review is a ChangeRequest, not a row, so it is not he
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from tracker import prepared
 from tracker.formatting import format_target_value, punctuation
 from tracker.models import Measurement, Milestone, Programme, ProgressUpdate, Project, Target
 
@@ -193,29 +195,49 @@ def changes_in(
     return changes
 
 
+def history(model) -> Any:
+    """`model.history`, the manager of its historical records, without building the
+    manager's class again: django-simple-history builds one on every access, which cost
+    a page of changes more than its queries."""
+    descriptor = vars(model)["history"]
+    return _history_manager(descriptor)(descriptor.model)
+
+
+@functools.cache
+def _history_manager(descriptor) -> Any:
+    return descriptor.manager_class.from_queryset(descriptor.queryset_class)
+
+
 def _ordered(history: QuerySet) -> QuerySet:
     return history.order_by("id", "history_date", "history_id")
+
+
+@functools.cache
+def _history(model, field: str) -> prepared.Prepared:
+    """The historical records of `model` whose `field` is a key, in order (_ordered),
+    their SQL built once."""
+    return prepared.Prepared(lambda given: _ordered(history(model).filter(**{field: given.key()})))
 
 
 def _route(name: str, slug: str):
     return lambda record: reverse(name, kwargs={"programme": slug, "pk": record.id})
 
 
-def _measurements(programme, project, limit: int | None = None) -> list[Change]:
+def _measurements(programme, project, limit: int | None = None, targets=None) -> list[Change]:
     """Each published measurement (the newest `limit`), when it was published, with who
-    published it."""
-    added = Measurement.history.filter(id=OuterRef("pk"), history_type="+").order_by("history_date")
-    rows = (
-        _published_measurements(programme, project)
-        .select_related("target")
-        .annotate(
-            user_id=Subquery(added.values("history_user_id")[:1]),
-            reason=Subquery(added.values("history_change_reason")[:1]),
-        )
-        .order_by("-created_at", "-pk")
-    )
-    if limit is not None:
-        rows = rows[:limit]
+    published it; `targets`, the project's targets when the page read them (given to
+    the measurements rather than joined)."""
+    rows: Iterable[Measurement]
+    if targets is not None and project is not None and limit is not None:
+        rows = _project_measurements(limit)(project.pk)
+        known = {target.pk: target for target in targets}
+        for row in rows:
+            if row.target_id in known:
+                row.target = known[row.target_id]
+    else:
+        rows = _measured(_published_measurements(programme, project).select_related("target"))
+        if limit is not None:
+            rows = rows[:limit]
     return [
         Change(
             when=row.created_at,
@@ -236,6 +258,29 @@ def _measurements(programme, project, limit: int | None = None) -> list[Change]:
         )
         for row in rows
     ]
+
+
+def _measured(measurements: QuerySet) -> QuerySet:
+    """Measurements, newest first, with who published each and why (`user_id`,
+    `reason`, from its history)."""
+    added = (
+        history(Measurement).filter(id=OuterRef("pk"), history_type="+").order_by("history_date")
+    )
+    return measurements.annotate(
+        user_id=Subquery(added.values("history_user_id")[:1]),
+        reason=Subquery(added.values("history_change_reason")[:1]),
+    ).order_by("-created_at", "-pk")
+
+
+@functools.cache
+def _project_measurements(limit: int) -> prepared.Prepared:
+    """The newest `limit` published measurements of a project (_measured), their SQL
+    built once."""
+    return prepared.Prepared(
+        lambda given: _measured(
+            Measurement.objects.published().filter(target__project=given.key())
+        )[:limit]
+    )
 
 
 def _published_measurements(programme, project) -> QuerySet:
@@ -281,16 +326,24 @@ def _updates(
     ]
 
 
+def _managing(given: prepared.StandIn) -> QuerySet:
+    """The superusers and the managers of a programme, their keys only."""
+    through: Any = Programme.managers.through
+    managing = through.objects.filter(programme_id=given.key())
+    return (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(pk__in=managing.values("user_id")))
+        .only("pk")
+    )
+
+
+_managers = prepared.Prepared(_managing)
+
+
 def _with_roles(changes: list[Change], programme) -> list[Change]:
     """Each change with its author's role, found in one query: a manager of the
     programme (or a superuser), an editor, or the operator running a command (no user)."""
-    through: Any = Programme.managers.through
-    managing = through.objects.filter(programme_id=programme.pk)
-    managers = set(
-        get_user_model()
-        .objects.filter(Q(is_superuser=True) | Q(pk__in=managing.values("user_id")))
-        .values_list("pk", flat=True)
-    )
+    managers = {user.pk for user in _managers(programme.pk)}
     return [
         replace(
             c,
@@ -332,14 +385,16 @@ def programme_changes(
     kind: str = "",
     limit: int | None = None,
     updates: list[ProgressUpdate] | None = None,
+    targets: Iterable[Target] | None = None,
 ) -> list[Change]:
     """Everything that changed in a programme (or one project), newest first; `kind`
     (a key of KINDS) keeps one kind of change; `limit`, the newest so many only (the
     measurements and updates beyond them are not read); `updates`, the published
-    updates of the programme (or project), newest first, when the page read them."""
+    updates of the programme (or project), newest first, and `targets`, the project's
+    targets, when the page read them."""
     changes = _revisions(programme, project, kind)
     if kind in ("", "measurement"):
-        changes += _measurements(programme, project, limit)
+        changes += _measurements(programme, project, limit, targets)
     if kind in ("", "update"):
         changes += _updates(programme, project, limit, updates)
     changes.sort(key=_newest_first, reverse=True)
@@ -353,8 +408,8 @@ def _newest_first(change: Change):
 def _revisions(programme, project, kind: str) -> list[Change]:
     """The changes read from the records' history (new, withdrawn, completed, revised),
     of `kind` if given."""
-    scope = {"project_id": project.pk} if project else {"programme_id": programme.pk}
-    projects = _ordered(Project.history.filter(**({"id": project.pk} if project else scope)))
+    field, key = ("project_id", project.pk) if project else ("programme_id", programme.pk)
+    projects = _history(Project, "id" if project else field)(key)
     slug = programme.slug
     changes = (
         changes_in(
@@ -367,7 +422,7 @@ def _revisions(programme, project, kind: str) -> list[Change]:
             only=frozenset({"completed", "withdrawn"}),
         )
         + changes_in(
-            _ordered(Target.history.filter(**scope)),
+            _history(Target, field)(key),
             TARGET_FIELDS,
             "target",
             _route("tracker:target-detail", slug),
@@ -376,7 +431,7 @@ def _revisions(programme, project, kind: str) -> list[Change]:
         + [
             c
             for c in changes_in(
-                _ordered(Milestone.history.filter(**scope)),
+                _history(Milestone, field)(key),
                 MILESTONE_DATE_FIELDS,
                 "milestone",
                 _route("tracker:milestone-detail", slug),
@@ -426,7 +481,7 @@ class ChangeLog(Sequence):
 
 def milestone_changes(milestone: Milestone) -> list[Change]:
     """The history of one milestone's dates and status, newest first."""
-    records = _ordered(Milestone.history.filter(id=milestone.pk))
+    records = _ordered(history(Milestone).filter(id=milestone.pk))
     changes = changes_in(
         records,
         MILESTONE_FIELDS,

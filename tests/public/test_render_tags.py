@@ -40,6 +40,34 @@ MILESTONE_ITEM = """{% load i18n tracker_tags %}
 """  # noqa: E501
 DOTS_LOOP = """{% for dot in chart.dots %}<circle class="dot" cx="{{ dot.0 }}" cy="{{ dot.1 }}" r="4"></circle>{% endfor %}"""  # noqa: E501
 
+# templates/tracker/_chart.html, which chart_figure replaced.
+CHART = """{% load i18n tracker_tags %}
+{% if chart %}
+<figure class="chart">
+  <svg viewBox="0 0 {{ chart.width }} {{ chart.height }}" role="img" aria-labelledby="chart-title-{{ chart_id }}"{% if chart.y_label %} aria-describedby="chart-desc-{{ chart_id }}"{% endif %} focusable="false">
+    <title id="chart-title-{{ chart_id }}">{% blocktranslate with title=target.title %}Progress chart: {{ title }}{% endblocktranslate %}</title>
+    {% if chart.y_label %}<desc id="chart-desc-{{ chart_id }}">{% translate "Values in" %}{% punct ":" %}{{ chart.y_label }}</desc>{% endif %}
+    <line class="axis" x1="{{ chart.plot_left }}" y1="{{ chart.plot_bottom }}" x2="{{ chart.plot_right }}" y2="{{ chart.plot_bottom }}"></line>
+    <line class="axis" x1="{{ chart.plot_left }}" y1="{{ chart.plot_top }}" x2="{{ chart.plot_left }}" y2="{{ chart.plot_bottom }}"></line>
+    {% if chart.y_label %}<text class="axis-label" x="8" y="{{ chart.plot_top|add:-12 }}" text-anchor="start">{{ chart.y_label }}</text>{% endif %}
+    {% if chart.due_x is not None %}<line class="due-mark" x1="{{ chart.due_x }}" y1="{{ chart.plot_top }}" x2="{{ chart.due_x }}" y2="{{ chart.plot_bottom }}"></line>{% endif %}
+    {% if chart.target_y is not None %}<line class="target-level" x1="{{ chart.plot_left }}" y1="{{ chart.target_y }}" x2="{{ chart.plot_right }}" y2="{{ chart.target_y }}"></line>{% endif %}
+    {% for tick in chart.x_ticks %}<text class="tick" x="{{ tick.x }}" y="{{ tick.y }}" text-anchor="{{ tick.anchor }}">{{ tick.label }}</text>{% endfor %}
+    {% for tick in chart.y_ticks %}<text class="tick" x="{{ tick.x }}" y="{{ tick.y }}" text-anchor="{{ tick.anchor }}">{{ tick.label }}</text>{% endfor %}
+    {% for line in chart.lines %}<polyline class="line-{{ line.kind }}" points="{{ line.points }}"></polyline>{% endfor %}
+    {% chart_dots chart %}
+  </svg>
+  <figcaption class="legend">
+    {% if chart.dots %}<span class="key key-measured">{% if chart.steps %}{% translate "Published counts drawn as steps" %}{% else %}{% translate "Published measurements" %}{% endif %}</span>{% else %}<span class="legend-note">{% translate "No published measurement to draw" %}</span>{% endif %}
+    {% for line in chart.lines %}{% if line.kind == "expected" %}<span class="key key-expected">{% translate "Expected path to the due date" %}</span>{% endif %}{% endfor %}
+    <span class="key key-due">{% translate "Due date" %}</span>
+    {% if target.due_earliest %}<span class="key key-earliest">{% translate "Expected path to the earlier date" %}</span>{% endif %}
+    {% for line in chart.lines %}{% if line.kind == "pledge" %}<span class="key key-pledge">{% translate "Original pledge" %}</span>{% endif %}{% if line.kind == "forecast" %}<span class="key key-forecast">{% translate "Forecast at the current rate" %}</span>{% endif %}{% endfor %}
+  </figcaption>
+</figure>
+{% endif %}
+"""  # noqa: E501
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
@@ -215,3 +243,53 @@ def test_target_page_shows_the_files_of_each_source_it_cites_once(client):
     page = client.get(target.get_absolute_url()).content.decode()
     assert page.count('class="source-file"') == 3
     assert page.count(f'id="source-{measured.pk}"') == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_chart_figure_is_the_included_template(lang):
+    """Every branch of the chart: with and without a unit, a due mark, a target level,
+    dots (as steps or not), an earlier due date, and each kind of line; values that
+    need escaping and decimals that are localised."""
+    from types import SimpleNamespace
+
+    from tracker.public.charts import Chart, Line, Tick
+
+    lines = [
+        Line("104,268 616,32.5", "expected"),
+        Line("104,268 300,100", "earliest"),
+        Line("104,268 616,40", "pledge"),
+        Line("104,200 400,150.25", "measured"),
+        Line("400,150.25 616,60", "forecast"),
+    ]
+    ticks = [
+        Tick(104, 280, "2025", "start"),
+        Tick(360.5, 280, "2026"),
+        Tick(616, 280, "<2027>", "end"),
+    ]
+    y_ticks = [Tick(96, 268, "0", "end"), Tick(96, 150, "CN¥25 billion & more", "end")]
+    charts = [
+        Chart(),
+        Chart(
+            lines=lines,
+            dots=[(104, 200), (400.5, 150.25)],
+            x_ticks=ticks,
+            y_ticks=y_ticks,
+            target_y=32.5,
+            due_x=616,
+            y_label="Projects <count>",
+            steps=True,
+        ),
+        Chart(lines=lines[:1], dots=[(1, 2)], x_ticks=ticks, target_y=0, due_x=0, y_label=""),
+        Chart(lines=lines[3:], y_ticks=y_ticks, y_label="%"),
+    ]
+    targets = [
+        SimpleNamespace(title="Jobs & <firms>", due_earliest=None),
+        SimpleNamespace(title="岗位", due_earliest=dt.date(2027, 1, 1)),
+    ]
+    with translation.override(lang):
+        for chart in [*charts, None]:
+            for target in targets:
+                context = {"chart": chart, "chart_id": 17, "target": target}
+                expected = Template(CHART).render(Context(context))
+                tag = "{% load tracker_tags %}{% chart_figure chart chart_id target %}"
+                assert Template(tag).render(Context(context)) == expected

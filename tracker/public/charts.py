@@ -1,5 +1,5 @@
-"""Server-rendered SVG charts: geometry only, drawn as inline SVG by
-templates/tracker/_chart.html.
+"""Server-rendered SVG charts: geometry only, drawn as inline SVG by the tag
+chart_figure (tracker/templatetags/tracker_tags.py).
 
 A target's chart draws the expected straight line from its baseline (or, without one,
 its first measurement) to the target on its due date, and to the earlier end of a due

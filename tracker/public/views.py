@@ -1,11 +1,25 @@
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, Max, Prefetch, Value
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Prefetch,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +34,7 @@ from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from tracker import progress, revisions, status, stored
+from tracker import prepared, progress, revisions, status, stored
 from tracker.formatting import format_axis_value, unit_label
 from tracker.models import (
     Measurement,
@@ -153,23 +167,30 @@ def target_chart(item: status.TargetAssessment, today: dt.date, original=None):
 
 
 def page_updates(
-    programme: Programme, project: Project | None = None, limit: int | None = None
+    programme: Programme,
+    project: Project | None = None,
+    limit: int | None = None,
+    listed: list[Project] | None = None,
 ) -> list[ProgressUpdate]:
     """The published updates of a programme's page (or of one of its projects'), the
     newest `limit`, with their photos flag, each given the page's programme rather than
-    reading it again (twice: its own and its project's, wide rows) with every update."""
+    reading it again (twice: its own and its project's, wide rows) with every update;
+    `listed`: the programme's projects when the page read them, given to the updates
+    rather than joined (the join made the database read every project of the site)."""
     updates = ProgressUpdate.objects.published().annotate(has_files=has_files("update"))
     if project is None:
-        updates = updates.select_related(None).select_related("project")
-        updates = updates.filter(programme=programme)
+        updates = updates.select_related(None).filter(programme=programme)
+        if listed is None:
+            updates = updates.select_related("project")
     else:
         updates = updates.select_related(None).filter(project=project)
     updates = list(updates[:limit] if limit is not None else updates)
+    projects = {p.pk: p for p in ([project] if project is not None else listed or [])}
     for update in updates:
         if update.programme_id == programme.pk:
             update.programme = programme
-        if project is not None:
-            update.project = project
+        if update.project_id in projects:
+            update.project = projects[update.project_id]
         if update.project is not None and update.project.programme_id == programme.pk:
             update.project.programme = programme
     return updates
@@ -243,20 +264,12 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         filtered = Filtered.read(self.request, programme)
         table = ProjectTable(filtered.projects(projects), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        updates = page_updates(programme, limit=5)
+        updates = page_updates(programme, limit=5, listed=projects)
         attach_files(sources=programme.sources.all(), updates=updates)
-        # Only the milestones shown are read; the rest are counted by the database.
-        milestones = Milestone.objects.published().filter(programme=programme)
-        overdue = MilestoneQuerySet.overdue_q(today)
-        due_soon = MilestoneQuerySet.due_soon_q(today, DUE_SOON)
-        counts = milestones.aggregate(
-            overdue=Count("pk", filter=overdue),
-            due_soon=Count("pk", filter=due_soon),
-            latest=Max("updated_at"),
-        )
+        due = DueMilestones.read(programme, projects, today)
         stamps = [programme.updated_at, *(p.updated_at for p in projects)]
         stamps += [u.updated_at for u in updates] + [item.target.updated_at for item in headline]
-        stamps += [counts["latest"]] if counts["latest"] else []
+        stamps += [due.latest] if due.latest else []
         context.update(
             {
                 "verdict": status.programme_verdict(programme),
@@ -265,10 +278,10 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                 "charts": {item.target.pk: target_chart(item, today) for item in headline},
                 "project_count": len(projects),
                 "projects_table": table,
-                "overdue": self.first_shown(milestones.filter(overdue), programme, projects),
-                "overdue_count": counts["overdue"],
-                "due_soon": self.first_shown(milestones.filter(due_soon), programme, projects),
-                "due_soon_count": counts["due_soon"],
+                "overdue": due.overdue,
+                "overdue_count": due.overdue_count,
+                "due_soon": due.due_soon,
+                "due_soon_count": due.due_soon_count,
                 "dashboard_list_length": DASHBOARD_LIST,
                 "updates": updates,
                 "withdrawn": [t for t in programme.headline_targets if t.withdrawn_on],
@@ -282,17 +295,81 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         context["programme"] = programme
         return context
 
-    @staticmethod
-    def first_shown(milestones, programme: Programme, listed: list[Project]) -> list[Milestone]:
-        """The first of the milestones, each given the page's programme and its project
-        from those the page read (`listed`; not read again with every milestone)."""
-        shown = list(milestones.with_slippage().order_by("planned_on", "pk")[:DASHBOARD_LIST])
+
+@dataclass
+class DueMilestones:
+    """The dashboard's milestones overdue and due soon: the first DASHBOARD_LIST of each
+    and how many there are, and when any milestone of the programme last changed."""
+
+    overdue: list[Milestone]
+    overdue_count: int
+    due_soon: list[Milestone]
+    due_soon_count: int
+    latest: dt.datetime | None
+
+    OVERDUE, DUE_SOON, OTHER = 1, 2, 3
+
+    @classmethod
+    def read(cls, programme: Programme, listed: list[Project], today: dt.date) -> "DueMilestones":
+        """In one query: each milestone is put in its list (or in neither), numbered in
+        it and counted by the database, which returns only the first of each list. Each
+        is given the page's programme and its project from those the page read
+        (`listed`), not read again with every milestone."""
+        rows = due_milestones(programme.pk, today, today + DUE_SOON)
         projects = {project.pk: project for project in listed}
-        for milestone in shown:
+        lists: dict[int, list[Milestone]] = {cls.OVERDUE: [], cls.DUE_SOON: []}
+        for milestone in rows:
             milestone.programme = programme
             if milestone.project_id in projects:
                 milestone.project = projects[milestone.project_id]
-        return shown
+            if milestone.which in lists:
+                lists[milestone.which].append(milestone)
+
+        def count(shown: list[Milestone]) -> int:
+            return getattr(shown[0], "in_list") if shown else 0  # noqa: B009  # annotated
+
+        return cls(
+            overdue=lists[cls.OVERDUE],
+            overdue_count=count(lists[cls.OVERDUE]),
+            due_soon=lists[cls.DUE_SOON],
+            due_soon_count=count(lists[cls.DUE_SOON]),
+            latest=rows[0].latest if rows else None,
+        )
+
+
+def _due_milestones(given: prepared.StandIn):
+    """DueMilestones.read's query: a programme's milestones, each in its list (overdue,
+    due soon, other), numbered in it and counted; the first of each list, one of the
+    others (for `latest`, when any milestone last changed)."""
+    programme, today, until = given.key(), given.date(), given.date()
+    which = Case(
+        When(MilestoneQuerySet.overdue_q(today), then=Value(DueMilestones.OVERDUE)),
+        When(MilestoneQuerySet.due_by_q(today, until), then=Value(DueMilestones.DUE_SOON)),
+        default=Value(DueMilestones.OTHER),
+        output_field=IntegerField(),
+    )
+    return (
+        Milestone.objects.published()
+        .filter(programme=programme)
+        .with_slippage()
+        .annotate(which=which)
+        .annotate(
+            place=Window(
+                RowNumber(), partition_by=[F("which")], order_by=[F("planned_on"), F("pk")]
+            ),
+            in_list=Window(Count("pk"), partition_by=[F("which")]),
+            latest=Window(Max("updated_at"), partition_by=[]),
+        )
+        .filter(
+            place__lte=Case(
+                When(which=DueMilestones.OTHER, then=Value(1)), default=Value(DASHBOARD_LIST)
+            )
+        )
+        .order_by("which", "planned_on", "pk")
+    )
+
+
+due_milestones = prepared.Prepared(_due_milestones)
 
 
 @dataclass(frozen=True)
@@ -362,26 +439,12 @@ class Link:
 def related(programme: Programme) -> dict[str, list[Link]]:
     """The programme's sectors, the groups that compare it and the other programmes of
     its host ("also pledged by this host"), read in one query whatever their number."""
-    fields = ("slug", "name_en", "name_zh_hans")
-
-    def rows(kind: str, queryset):
-        return queryset.order_by().values_list(Value(kind, output_field=CharField()), *fields)
-
-    union = (
-        rows("sectors", Sector.objects.filter(programmes=programme))
-        .union(
-            rows("groups", ProgrammeGroup.objects.filter(programmes=programme)),
-            rows(
-                "same_host",
-                # No host named: no other programme is "of the same host".
-                Programme.objects.filter(host_id=programme.host_id, host__isnull=False).exclude(
-                    pk=programme.pk
-                ),
-            ),
-            all=True,
-        )
-        .order_by()
-    )
+    connection = connections[DEFAULT_DB_ALIAS]
+    sql, params = related_query(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [programme.pk if p == RELATED_ANY else p for p in params])
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     urls = {
         "sectors": lambda slug: "",
         "groups": lambda slug: reverse("tracker:group-detail", args=[slug]),
@@ -389,12 +452,45 @@ def related(programme: Programme) -> dict[str, list[Link]]:
     }
     chinese = (get_language() or "").startswith("zh")
     found: dict[str, list[Link]] = {kind: [] for kind in urls}
-    for kind, slug, name_en, name_zh_hans in union:
-        name = (name_zh_hans if chinese else "") or name_en
-        found[kind].append(Link(name=name, url=urls[kind](slug)))
+    for row in rows:
+        name = (row["name_zh_hans"] if chinese else "") or row["name_en"]
+        found[row["kind"]].append(Link(name=name, url=urls[row["kind"]](row["slug"])))
     for links in found.values():
         links.sort(key=lambda link: link.name)
     return found
+
+
+# Stands for the programme's key while `related_query` is built.
+RELATED_ANY = -(2**31) + 17
+
+
+@functools.cache
+def related_query(vendor: str) -> tuple[str, tuple]:
+    """The SQL of `related`, built once per database (of `vendor`): building three
+    querysets and their union cost several times what running it does."""
+    fields = ("slug", "name_en", "name_zh_hans")
+
+    def rows(kind: str, queryset):
+        kept = queryset.order_by().annotate(kind=Value(kind, output_field=CharField()))
+        return kept.values_list("kind", *fields)
+
+    union = (
+        rows("sectors", Sector.objects.filter(programmes=RELATED_ANY))
+        .union(
+            rows("groups", ProgrammeGroup.objects.filter(programmes=RELATED_ANY)),
+            # The other programmes of its host (none when no host is named).
+            rows(
+                "same_host",
+                Programme.objects.filter(host__hosted_programmes=RELATED_ANY).exclude(
+                    pk=RELATED_ANY
+                ),
+            ),
+            all=True,
+        )
+        .order_by()
+    )
+    sql, params = union.query.get_compiler(DEFAULT_DB_ALIAS).as_sql()
+    return sql, tuple(params)
 
 
 def programme_or_404(slug: str) -> Programme:
@@ -413,16 +509,16 @@ class ProjectDetailView(DetailView):
             Project.objects.published()
             .select_related("programme", "sector")
             .prefetch_related(
-                Prefetch("targets", queryset=Target.objects.with_points()),
+                # Targets and milestones are given the project's programme below: not
+                # joined again with each.
+                Prefetch("targets", queryset=Target.objects.with_points().select_related(None)),
                 "lead_organisations",
                 Prefetch(
                     "sources", queryset=Source.objects.annotate(has_files=has_files("source"))
                 ),
                 Prefetch(
                     "milestones",
-                    queryset=Milestone.objects.published()
-                    .with_slippage()
-                    .select_related("programme"),
+                    queryset=Milestone.objects.published().with_slippage().select_related(None),
                 ),
             ),
             programme__slug=self.kwargs["programme"],
@@ -434,8 +530,8 @@ class ProjectDetailView(DetailView):
         project, today = self.object, timezone.localdate()
         updates = page_updates(project.programme, project)
         attach_files(sources=project.sources.all(), updates=updates)
-        for target in project.targets.all():
-            target.programme = project.programme
+        for record in [*project.targets.all(), *project.milestones.all()]:
+            record.programme = project.programme
         assessed = status.stored_current(project.targets.all())
         context.update(
             {
@@ -450,7 +546,11 @@ class ProjectDetailView(DetailView):
                 "today": today,
                 "updates": updates,
                 "changes": revisions.programme_changes(
-                    project.programme, project=project, limit=20, updates=updates
+                    project.programme,
+                    project=project,
+                    limit=20,
+                    updates=updates,
+                    targets=project.targets.all(),
                 ),
                 **badge_context(
                     self.request,

@@ -1,3 +1,4 @@
+import functools
 from decimal import Decimal
 
 from django import template
@@ -5,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import date
+from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -115,13 +117,30 @@ def get_item(mapping: dict, key):
     return mapping.get(key)
 
 
-@register.inclusion_tag("tracker/_follow_form.html")
-def follow_form(action: str, form=None) -> dict:
+@register.simple_tag
+def follow_form(action: str, form=None) -> str:
     """The "Follow by e-mail" form posting to `action`: blank on the record's pages
     (which are cached, so it holds nothing of the visitor's), or `form` with its errors."""
-    from tracker.public.following import KEPT, FollowForm
+    if form is None:
+        return _blank_follow_form(action, get_language())
+    return _follow_form(action, form)
 
-    return {"action": action, "form": form or FollowForm(), "kept": KEPT}
+
+def _follow_form(action: str, form) -> str:
+    from tracker.public.following import KEPT
+
+    return render_to_string(
+        "tracker/_follow_form.html", {"action": action, "form": form, "kept": KEPT}
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _blank_follow_form(action: str, language: str) -> str:
+    """A blank form is the same for every visitor: drawn once per address and language
+    (the widgets' templates cost more than the rest of a page's follow section)."""
+    from tracker.public.following import FollowForm
+
+    return _follow_form(action, FollowForm())
 
 
 @register.simple_tag(takes_context=True)
@@ -151,9 +170,111 @@ def table_rows(context: template.Context, table) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def chart_figure(context: template.Context, chart, chart_id, target) -> str:
+    """A target's chart as inline SVG with its legend (the geometry is
+    tracker.public.charts'), drawn in Python: a template drew it in several times the
+    time, and the dashboard and project pages draw one for each target. Every value is
+    rendered as `{{ value }}` would render it (escaped, localised)."""
+    if not chart:
+        return "\n\n"  # the line breaks of the template it replaced (tests/public)
+
+    def v(value) -> str:
+        return render_value_in_context(value, context)
+
+    with_label = bool(chart.y_label)
+    title = gettext("Progress chart: %(title)s") % {"title": v(target.title)}
+    left, right, top, bottom = (
+        v(chart.plot_left),
+        v(chart.plot_right),
+        v(chart.plot_top),
+        v(chart.plot_bottom),
+    )
+    out = [
+        '\n\n<figure class="chart">\n',
+        f'  <svg viewBox="0 0 {v(chart.width)} {v(chart.height)}" role="img"'
+        f' aria-labelledby="chart-title-{v(chart_id)}"'
+        + (f' aria-describedby="chart-desc-{v(chart_id)}"' if with_label else "")
+        + ' focusable="false">\n',
+        f'    <title id="chart-title-{v(chart_id)}">{title}</title>\n    ',
+    ]
+    if with_label:
+        out.append(
+            f'<desc id="chart-desc-{v(chart_id)}">{v(gettext("Values in"))}'
+            f"{formatting.punctuation(':')}{v(chart.y_label)}</desc>"
+        )
+    out.append(
+        f'\n    <line class="axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"></line>'
+        f'\n    <line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{bottom}"></line>\n    '
+    )
+    if with_label:
+        out.append(
+            f'<text class="axis-label" x="8" y="{v(chart.plot_top - 12)}" text-anchor="start">'
+            f"{v(chart.y_label)}</text>"
+        )
+    out.append("\n    ")
+    if chart.due_x is not None:
+        due = v(chart.due_x)
+        out.append(f'<line class="due-mark" x1="{due}" y1="{top}" x2="{due}" y2="{bottom}"></line>')
+    out.append("\n    ")
+    if chart.target_y is not None:
+        level = v(chart.target_y)
+        out.append(
+            f'<line class="target-level" x1="{left}" y1="{level}" x2="{right}" y2="{level}"></line>'
+        )
+    for ticks in (chart.x_ticks, chart.y_ticks):
+        out.append("\n    ")
+        out += [
+            f'<text class="tick" x="{v(tick.x)}" y="{v(tick.y)}" text-anchor="{v(tick.anchor)}">'
+            f"{v(tick.label)}</text>"
+            for tick in ticks
+        ]
+    out.append("\n    ")
+    out += [
+        f'<polyline class="line-{v(line.kind)}" points="{v(line.points)}"></polyline>'
+        for line in chart.lines
+    ]
+    out.append(f"\n    {chart_dots(context, chart)}\n  </svg>\n")
+    out.append('  <figcaption class="legend">\n    ')
+
+    def key(kind: str, text: str) -> str:
+        return f'<span class="key key-{kind}">{v(text)}</span>'
+
+    if chart.dots:
+        out.append(
+            key(
+                "measured",
+                gettext("Published counts drawn as steps")
+                if chart.steps
+                else gettext("Published measurements"),
+            )
+        )
+    else:
+        out.append(
+            f'<span class="legend-note">{v(gettext("No published measurement to draw"))}</span>'
+        )
+    out.append("\n    ")
+    out += [
+        key("expected", gettext("Expected path to the due date"))
+        for line in chart.lines
+        if line.kind == "expected"
+    ]
+    out.append("\n    " + key("due", gettext("Due date")) + "\n    ")
+    if target.due_earliest:
+        out.append(key("earliest", gettext("Expected path to the earlier date")))
+    out.append("\n    ")
+    for line in chart.lines:
+        if line.kind == "pledge":
+            out.append(key("pledge", gettext("Original pledge")))
+        if line.kind == "forecast":
+            out.append(key("forecast", gettext("Forecast at the current rate")))
+    out.append("\n  </figcaption>\n</figure>\n\n")
+    return mark_safe("".join(out))  # noqa: S308  # every value escaped as {{ }} would
+
+
+@register.simple_tag(takes_context=True)
 def chart_dots(context: template.Context, chart) -> str:
     """`<circle class="dot" cx="{{ dot.0 }}" cy="{{ dot.1 }}" r="4"></circle>` for each
-    of a chart's dots (templates/tracker/_chart.html), without a template loop: a chart
+    of a chart's dots (chart_figure), without a template loop: a chart
     has a dot for each of its hundreds of measurements."""
     return mark_safe(  # noqa: S308  # every value escaped as {{ }} would
         "".join(
