@@ -39,7 +39,12 @@ urlpatterns = [
     path(
         "sitemap.xml",
         sitemap_views.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        {
+            "sitemaps": SITEMAPS,
+            "sitemap_url_name": "sitemap-section",
+            # Django's, with its entries drawn by one tag (tracker_tags.sitemap_entries).
+            "template_name": "tracker/sitemap_index.xml",
+        },
         name="sitemap",
     ),
     path(

@@ -293,3 +293,31 @@ def test_chart_figure_is_the_included_template(lang):
                 expected = Template(CHART).render(Context(context))
                 tag = "{% load tracker_tags %}{% chart_figure chart chart_id target %}"
                 assert Template(tag).render(Context(context)) == expected
+
+
+@pytest.mark.django_db
+def test_sitemap_index_is_the_one_djangos_template_draws(rf, monkeypatch, demo):
+    """The index with its entries drawn by sitemap_entries, sections of several pages
+    and a section with a last change included, is byte for byte Django's own."""
+    from django.contrib.sitemaps import views
+
+    from tracker.public.sitemaps import SITEMAPS, PagesSitemap, PublicSitemap
+
+    class Dated(PagesSitemap):
+        def get_latest_lastmod(self):
+            return dt.datetime(2026, 11, 28, 12, 30, tzinfo=dt.UTC)
+
+    monkeypatch.setattr(PublicSitemap, "limit", 3)  # several pages in each section
+    for sitemaps in (SITEMAPS, {**SITEMAPS, "dated": Dated}):
+        drawn = {}
+        for template in ("sitemap_index.xml", "tracker/sitemap_index.xml"):
+            response = views.index(
+                rf.get("/sitemap.xml"),
+                sitemaps=sitemaps,
+                sitemap_url_name="sitemap-section",
+                template_name=template,
+            )
+            drawn[template] = response.render().content.decode()
+        assert drawn["tracker/sitemap_index.xml"] == drawn["sitemap_index.xml"]
+        assert drawn["sitemap_index.xml"].count("?p=") > 5
+    assert "<lastmod>2026-11-28T20:30:00+08:00</lastmod>" in drawn["sitemap_index.xml"]  # Beijing
