@@ -139,3 +139,22 @@ def test_the_dashboards_due_milestones_are_the_first_of_each_list(reported_here)
     assert (counts["overdue"] > DASHBOARD_LIST) is reported_here
     # Each is given the page's records, not read again.
     assert all(m.project is project and m.programme is programme for m in due.overdue)
+
+
+def test_the_sql_is_built_for_each_language():
+    """django-modeltranslation orders by the active language's column: a query built in
+    English is not run for a page in Chinese."""
+    from django.utils import translation
+
+    query = prepared.Prepared(
+        lambda given: Milestone.objects.filter(project=given.key()).order_by("title")
+    )
+    project = factories.ProjectFactory()
+    factories.MilestoneFactory(project=project, title_en="A", title_zh_hans="2 乙")
+    factories.MilestoneFactory(project=project, title_en="B", title_zh_hans="1 甲")
+    with translation.override("en"):
+        assert [m.title for m in query(project.pk)] == ["A", "B"]
+    with translation.override("zh-hans"):
+        assert [m.title for m in query(project.pk)] == ["1 甲", "2 乙"]
+    built = [sql for _compiler, sql, _params, _places in query.compiled.values()]
+    assert ['"title_en"' in sql.split("ORDER BY")[-1] for sql in built] == [True, False]

@@ -68,6 +68,32 @@ CHART = """{% load i18n tracker_tags %}
 {% endif %}
 """  # noqa: E501
 
+# templates/tracker/_changes.html before change_rows drew its rows.
+CHANGES = """{% load i18n %}
+<div class="table-scroll">
+<table class="data changes">
+  <caption>{% translate "Changes, newest first" %}</caption>
+  <thead><tr><th scope="col">{% translate "Date" %}</th><th scope="col">{% translate "Kind" %}</th><th scope="col">{% translate "Record" %}</th><th scope="col">{% translate "What changed" %}</th><th scope="col">{% translate "Old value" %}</th><th scope="col">{% translate "New value" %}</th><th scope="col">{% translate "Reason given" %}</th><th scope="col">{% translate "By" %}</th></tr></thead>
+  <tbody>{% translate "Date" as heading_date %}{% translate "Kind" as heading_kind %}{% translate "Record" as heading_record %}{% translate "What changed" as heading_what %}{% translate "Old value" as heading_old %}{% translate "New value" as heading_new %}{% translate "Reason given" as heading_reason %}{% translate "By" as heading_by %}
+    {% for change in changes %}
+    <tr data-kind="{{ change.kind }}">
+      <td data-label="{{ heading_date }}">{{ change.when|date:"DATE_FORMAT" }}</td>
+      <td data-label="{{ heading_kind }}">{{ change.kind_label }}</td>
+      <td data-label="{{ heading_record }}">{{ change.record_label }}{% if change.record_label %}<br>{% endif %}<a href="{{ change.url }}">{{ change.subject }}</a></td>
+      <td data-label="{{ heading_what }}">{{ change.what }}</td>
+      <td class="old" data-label="{{ heading_old }}">{{ change.old|default:"—" }}</td>
+      <td data-label="{{ heading_new }}">{{ change.new|default:"—" }}</td>
+      <td data-label="{{ heading_reason }}">{% if change.reason %}{{ change.reason }}{% elif change.kind == "revised" or change.kind == "withdrawn" %}{% translate "No reason recorded" %}{% else %}—{% endif %}</td>
+      <td data-label="{{ heading_by }}">{{ change.role_label }}</td>
+    </tr>
+    {% empty %}
+    <tr><td colspan="8" class="empty">{% translate "Nothing has changed yet." %}</td></tr>
+    {% endfor %}
+  </tbody>
+</table>
+</div>
+"""  # noqa: E501
+
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
@@ -321,3 +347,40 @@ def test_sitemap_index_is_the_one_djangos_template_draws(rf, monkeypatch, demo):
         assert drawn["tracker/sitemap_index.xml"] == drawn["sitemap_index.xml"]
         assert drawn["sitemap_index.xml"].count("?p=") > 5
     assert "<lastmod>2026-11-28T20:30:00+08:00</lastmod>" in drawn["sitemap_index.xml"]  # Beijing
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_change_rows_are_the_loops_rows(lang):
+    """Every kind of cell: a record label or none, a reason, none where one is expected
+    and none where it is not, empty old and new values, a date and a date and time, and
+    text that needs escaping; and the table with no change."""
+    from django.template.loader import get_template
+
+    from tracker.revisions import Change
+
+    def change(**given) -> Change:
+        fields = {
+            "when": dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC),
+            "subject": "Jobs & <firms>",
+            "url": "/en/programmes/a/targets/1/?x=1&y=2",
+            "what": "Target value",
+            "old": "10",
+            "new": "12",
+            "reason": "",
+            "kind": "revised",
+            "record": "target",
+        }
+        return Change(**(fields | given))
+
+    changes = [
+        change(),
+        change(reason="Said <so> & more", kind="withdrawn", role="manager"),
+        change(kind="measurement", record="measurement", old="", new="", role="editor"),
+        change(when=dt.date(2026, 1, 2), kind="created", record="", what="New"),
+        change(kind="completed", record="milestone", role="operator"),
+    ]
+    with translation.override(lang):
+        for shown in (changes, []):
+            context = {"changes": shown}
+            expected = Template(CHANGES).render(Context(context))
+            assert get_template("tracker/_changes.html").render(context) == expected

@@ -520,6 +520,20 @@ def programme_or_404(slug: str) -> Programme:
     return get_object_or_404(Programme.objects.published(), slug=slug)
 
 
+def _project_milestones_query(given: prepared.StandIn):
+    """A project's published milestones with their first planned dates, by planned
+    date then title."""
+    return (
+        Milestone.objects.published()
+        .filter(project=given.key())
+        .with_slippage()
+        .order_by("planned_on", "title")
+    )
+
+
+_project_milestones = prepared.Prepared(_project_milestones_query)
+
+
 class ProjectDetailView(DetailView):
     template_name = "tracker/project_detail.html"
     context_object_name = "project"
@@ -532,16 +546,11 @@ class ProjectDetailView(DetailView):
             Project.objects.published()
             .select_related("programme", "sector")
             .prefetch_related(
-                # Targets and milestones are given the project's programme below: not
-                # joined again with each.
+                # Targets are given the project's programme below: not joined again.
                 Prefetch("targets", queryset=Target.objects.with_points().select_related(None)),
                 "lead_organisations",
                 Prefetch(
                     "sources", queryset=Source.objects.annotate(has_files=has_files("source"))
-                ),
-                Prefetch(
-                    "milestones",
-                    queryset=Milestone.objects.published().with_slippage().select_related(None),
                 ),
             ),
             programme__slug=self.kwargs["programme"],
@@ -553,7 +562,10 @@ class ProjectDetailView(DetailView):
         project, today = self.object, timezone.localdate()
         updates = page_updates(project.programme, project)
         attach_files(sources=project.sources.all(), updates=updates)
-        for record in [*project.targets.all(), *project.milestones.all()]:
+        milestones = _project_milestones(project.pk)
+        for milestone in milestones:
+            milestone.project = project
+        for record in [*project.targets.all(), *milestones]:
             record.programme = project.programme
         assessed = status.stored_current(project.targets.all())
         context.update(
@@ -565,7 +577,7 @@ class ProjectDetailView(DetailView):
                 "assessed": assessed,
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
-                "milestones": sorted(project.milestones.all(), key=lambda m: m.planned_on),
+                "milestones": milestones,
                 "today": today,
                 "updates": updates,
                 "changes": revisions.programme_changes(

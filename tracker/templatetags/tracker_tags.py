@@ -171,6 +171,61 @@ def table_rows(context: template.Context, table) -> str:
     return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
 
 
+@register.simple_tag(takes_context=True)
+def change_rows(context: template.Context, changes) -> str:
+    """The rows of a table of changes (templates/tracker/_changes.html), as a template
+    loop drew them (tests/public/test_render_tags.py keeps it): a project's page shows
+    its last twenty changes, the log fifty a page."""
+
+    def v(value) -> str:
+        return render_value_in_context(value, context)
+
+    if not changes:
+        return mark_safe(  # noqa: S308  # escaped as {{ }} would
+            f'\n    <tr><td colspan="8" class="empty">{v(gettext("Nothing has changed yet."))}'
+            "</td></tr>\n    "
+        )
+    headings = [
+        v(heading)
+        for heading in (
+            gettext("Date"),
+            gettext("Kind"),
+            gettext("Record"),
+            gettext("What changed"),
+            gettext("Old value"),
+            gettext("New value"),
+            gettext("Reason given"),
+            gettext("By"),
+        )
+    ]
+    unreasoned = v(gettext("No reason recorded"))
+    rows = []
+    for change in changes:
+        record = v(change.record_label)
+        if change.reason:
+            reason = v(change.reason)
+        elif change.kind in ("revised", "withdrawn"):
+            reason = unreasoned
+        else:
+            reason = "—"
+        cells = (
+            v(date(template_localtime(change.when), "DATE_FORMAT")),
+            v(change.kind_label),
+            f'{record}{"<br>" if record else ""}<a href="{v(change.url)}">{v(change.subject)}</a>',
+            v(change.what),
+            v(change.old or "—"),
+            v(change.new or "—"),
+            reason,
+            v(change.role_label),
+        )
+        tds = "\n      ".join(
+            f'<td{' class="old"' if i == 4 else ""} data-label="{heading}">{cell}</td>'
+            for i, (heading, cell) in enumerate(zip(headings, cells, strict=True))
+        )
+        rows.append(f'\n    <tr data-kind="{v(change.kind)}">\n      {tds}\n    </tr>\n    ')
+    return mark_safe("".join(rows))  # noqa: S308  # every value escaped as {{ }} would
+
+
 @register.simple_tag
 def sitemap_entries(sitemaps) -> str:
     """The entries of the sitemap's index (templates/tracker/sitemap_index.xml), as
