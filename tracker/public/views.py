@@ -532,6 +532,14 @@ def _project_milestones_query(given: prepared.StandIn):
 
 
 _project_milestones = prepared.Prepared(_project_milestones_query)
+# A project's lead organisations, and its sources with their files flag, in the order
+# of their models (by name; newest first).
+_project_leads = prepared.Prepared(
+    lambda given: Organisation.objects.filter(led_projects=given.key())
+)
+_project_sources = prepared.Prepared(
+    lambda given: Source.objects.filter(project=given.key()).annotate(has_files=has_files("source"))
+)
 
 
 class ProjectDetailView(DetailView):
@@ -548,10 +556,6 @@ class ProjectDetailView(DetailView):
             .prefetch_related(
                 # Targets are given the project's programme below: not joined again.
                 Prefetch("targets", queryset=Target.objects.with_points().select_related(None)),
-                "lead_organisations",
-                Prefetch(
-                    "sources", queryset=Source.objects.annotate(has_files=has_files("source"))
-                ),
             ),
             programme__slug=self.kwargs["programme"],
             slug=self.kwargs["project"],
@@ -561,7 +565,8 @@ class ProjectDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         project, today = self.object, timezone.localdate()
         updates = page_updates(project.programme, project)
-        attach_files(sources=project.sources.all(), updates=updates)
+        sources = _project_sources(project.pk)
+        attach_files(sources=sources, updates=updates)
         milestones = _project_milestones(project.pk)
         for milestone in milestones:
             milestone.project = project
@@ -578,6 +583,8 @@ class ProjectDetailView(DetailView):
                 "withdrawn": [t for t in project.targets.all() if t.withdrawn_on],
                 "charts": {item.target.pk: target_chart(item, today) for item in assessed},
                 "milestones": milestones,
+                "lead_organisations": _project_leads(project.pk),
+                "sources": sources,
                 "today": today,
                 "updates": updates,
                 "changes": revisions.programme_changes(
