@@ -254,3 +254,27 @@ def test_no_public_page_loads_anything_from_another_host(client, yizhuang, demo)
                 address = address.removeprefix("http://testserver")
             assert address.startswith("/"), (url, match.group(1))
         assert "@import" not in html and "url(http" not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_project_page_names_its_lead_organisations_and_sources_in_order(client, lang):
+    """By name in the page's language; the sources newest first; nothing of another
+    project's."""
+    project, other = factories.ProjectFactory(), factories.ProjectFactory()
+    leads = [
+        factories.OrganisationFactory(name_en="Beta Bank", name_zh_hans="甲银行"),
+        factories.OrganisationFactory(name_en="Alpha Grid", name_zh_hans="乙电网"),
+    ]
+    project.lead_organisations.add(*leads)
+    other.lead_organisations.add(factories.OrganisationFactory(name_en="Elsewhere Ltd"))
+    old = factories.SourceFactory(title_en="Older notice", published_on=dt.date(2024, 1, 1))
+    new = factories.SourceFactory(title_en="Newer notice", published_on=dt.date(2025, 1, 1))
+    project.sources.add(old, new)
+    other.sources.add(factories.SourceFactory(title_en="Another project's notice"))
+    page = client.get(f"/{lang}{project.get_absolute_url()[3:]}").content.decode()
+    names = [lead.name_zh_hans if lang == "zh-hans" else lead.name_en for lead in leads]
+    names.sort()
+    assert page.index(names[0]) < page.index(names[1])
+    assert "Elsewhere Ltd" not in page and "Another project's notice" not in page
+    assert page.index("Newer notice") < page.index("Older notice")
