@@ -384,3 +384,29 @@ def test_change_rows_are_the_loops_rows(lang):
             context = {"changes": shown}
             expected = Template(CHANGES).render(Context(context))
             assert get_template("tracker/_changes.html").render(context) == expected
+
+
+def test_table_addresses_are_reverses():
+    """A row's address put into an address built once is reverse()'s, in each language,
+    for keys and slugs (one that is the mark itself too)."""
+    from django.urls import reverse
+
+    from tracker.public.tables import Addresses
+
+    addresses = Addresses()
+    for lang in ("en", "zh-hans"):
+        with translation.override(lang):
+            for programme in ("beijing-etown-ai", "b"):
+                for pk in (1, 42, 8191073549311 - 1):
+                    assert addresses(
+                        "tracker:milestone-detail", "pk", pk, programme=programme
+                    ) == reverse(
+                        "tracker:milestone-detail", kwargs={"programme": programme, "pk": pk}
+                    )
+                for slug in ("credit-risk-ai", "a_b-1", "8191073549311"):
+                    assert addresses(
+                        "tracker:project-detail", "project", slug, programme=programme
+                    ) == reverse(
+                        "tracker:project-detail", kwargs={"programme": programme, "project": slug}
+                    )
+    assert len(addresses.made) == 8  # two routes, two programmes, two languages
