@@ -238,6 +238,16 @@ class ProgrammeListView(ListView):
         return context
 
 
+# A programme's sources, oldest first, with their files flag.
+_programme_sources = prepared.Prepared(
+    lambda given: (
+        Source.objects.filter(programme=given.key())
+        .order_by("published_on", "pk")
+        .annotate(has_files=has_files("source"))
+    )
+)
+
+
 class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView):
     """The dashboard: headline targets, projects, milestones due and overdue, updates."""
 
@@ -270,12 +280,6 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                     .select_related("evidence"),
                     to_attr="programme_milestones",
                 ),
-                Prefetch(
-                    "sources",
-                    queryset=Source.objects.order_by("published_on", "pk").annotate(
-                        has_files=has_files("source")
-                    ),
-                ),
             )
         )
 
@@ -288,7 +292,8 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
         table = ProjectTable(filtered.projects(projects), order_by="name")
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         updates = page_updates(programme, limit=5, listed=projects)
-        attach_files(sources=programme.sources.all(), updates=updates)
+        sources = _programme_sources(programme.pk)
+        attach_files(sources=sources, updates=updates)
         due = DueMilestones.read(programme, projects, today)
         stamps = [programme.updated_at, *(p.updated_at for p in projects)]
         stamps += [u.updated_at for u in updates] + [item.target.updated_at for item in headline]
@@ -313,6 +318,7 @@ class ProgrammeDetailView(BoundedPagingMixin, ExportableDetailMixin, DetailView)
                 ),
                 "last_updated": max(stamps),
                 "related": related(programme),
+                "sources": sources,
             }
         )
         context["programme"] = programme
