@@ -90,7 +90,8 @@ class Prepared[M: Model]:
                 ]
                 if len({which for _, which in places}) != len(given.values):
                     raise ValueError("A stand-in value did not reach the SQL as a parameter.")
-                if any(derived(param) for param in params if param not in stand_ins):
+                dated = [param for param in params if isinstance(param, str | dt.date)]
+                if any(derived(param) for param in dated if param not in stand_ins):
                     raise ValueError("A value was derived from a stand-in: pass it as one.")
                 self.compiled[key] = (compiler, sql, tuple(params), places)
             return self.compiled[key]
