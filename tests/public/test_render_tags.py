@@ -297,7 +297,7 @@ def test_chart_figure_is_the_included_template(lang):
         Chart(),
         Chart(
             lines=lines,
-            dots=[(104, 200), (400.5, 150.25)],
+            dots=[(104, 200), (400.5, 150.25), (1e-7, 12345.678), (-3, 2.0)],
             x_ticks=ticks,
             y_ticks=y_ticks,
             target_y=32.5,

@@ -9,6 +9,7 @@ from django.template.defaultfilters import date
 from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # no stub
@@ -254,9 +255,7 @@ def chart_figure(context: template.Context, chart, chart_id, target) -> str:
     if not chart:
         return "\n\n"  # the line breaks of the template it replaced (tests/public)
 
-    def v(value) -> str:
-        return render_value_in_context(value, context)
-
+    v = coordinates(context)  # numbers fast, anything else by render_value_in_context
     with_label = bool(chart.y_label)
     title = gettext("Progress chart: %(title)s") % {"title": v(target.title)}
     left, right, top, bottom = (
@@ -352,13 +351,30 @@ def chart_dots(context: template.Context, chart) -> str:
     """`<circle class="dot" cx="{{ dot.0 }}" cy="{{ dot.1 }}" r="4"></circle>` for each
     of a chart's dots (chart_figure), without a template loop: a chart
     has a dot for each of its hundreds of measurements."""
+    number = coordinates(context)
     return mark_safe(  # noqa: S308  # every value escaped as {{ }} would
         "".join(
-            f'<circle class="dot" cx="{render_value_in_context(x, context)}"'
-            f' cy="{render_value_in_context(y, context)}" r="4"></circle>'
+            f'<circle class="dot" cx="{number(x)}" cy="{number(y)}" r="4"></circle>'
             for x, y in chart.dots
         )
     )
+
+
+def coordinates(context: template.Context):
+    """A function that renders a chart's coordinate as `{{ value }}` would: where the
+    language writes a decimal point and no thousands separator (both of this site's),
+    Django's number formatting gives what str() gives, at a tenth of the cost (a chart
+    has hundreds of coordinates)."""
+    plain = not settings.USE_THOUSAND_SEPARATOR and get_format("DECIMAL_SEPARATOR") == "."
+
+    def number(value) -> str:
+        if plain and type(value) in (int, float):
+            text = str(value)
+            if "e" not in text:
+                return text
+        return render_value_in_context(value, context)
+
+    return number
 
 
 @register.simple_tag(takes_context=True)
