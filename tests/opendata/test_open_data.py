@@ -59,6 +59,25 @@ def test_api_serves_targets_with_their_assessment(client, yizhuang, today):
 
 
 @pytest.mark.django_db
+def test_api_filters_take_slugs_and_the_schema_says_so(client, demo):
+    """A sector or project filter is a slug (or empty: no filter). Anything else, a NUL
+    character among them, is invalid input the schema describes, so that a client (and
+    schemathesis's check that valid input is accepted) knows it before asking."""
+    milestones = "/api/v1/programmes/demo-hub/milestones"
+    assert client.get(f"{milestones}?project=").status_code == 200
+    assert client.get(f"{milestones}?project=credit-risk-ai").json()["count"] > 0
+    for query in ("project=a b", "sector=%E5%8C%97%E4%BA%AC", "project=a%00b"):
+        answer = client.get(f"{milestones}?{query}")
+        assert answer.status_code == 422, query
+    assert "pattern" in client.get(f"{milestones}?project=a b").json()["detail"][0]["msg"]
+    document = client.get("/api/v1/openapi.json").json()
+    for path, name in (("milestones", "project"), ("milestones", "sector"), ("projects", "sector")):
+        parameters = document["paths"][f"/api/v1/programmes/{{slug}}/{path}"]["get"]["parameters"]
+        (given,) = [p for p in parameters if p["name"] == name]
+        assert given["schema"]["anyOf"][0]["pattern"] == "^[-a-zA-Z0-9_]*$"
+
+
+@pytest.mark.django_db
 def test_api_lists_are_paginated_and_filtered_like_the_tables(client, demo):
     body = client.get("/api/v1/programmes/demo-hub/milestones?status=completed").json()
     assert body["count"] == 6

@@ -348,8 +348,18 @@ def get_programme(request, slug: str):
     return get_object_or_404(Programme.objects.published().with_project_count(), slug=slug)
 
 
+# A sector's or a project's slug, as the filters take it: the schema says so, so that
+# a value no slug can be (a NUL character, which every address with one is refused for)
+# is invalid input, not valid input refused.
+SLUG = r"^[-a-zA-Z0-9_]*$"  # empty: no filter
+
+
+def slug_filter(description: str):
+    return Field(None, pattern=SLUG, description=description)
+
+
 class ProjectFilters(Schema):
-    sector: str | None = None
+    sector: str | None = slug_filter("A sector's slug")
     lifecycle_status: Literal[tuple(Project.Lifecycle.values)] | None = None  # type: ignore[valid-type]
 
 
@@ -442,8 +452,8 @@ def get_target(request, slug: str, target_id: int):
 
 class MilestoneFilters(Schema):
     status: Literal[tuple(Milestone.Status.values)] | None = None  # type: ignore[valid-type]
-    sector: str | None = None
-    project: str | None = None
+    sector: str | None = slug_filter("A sector's slug")
+    project: str | None = slug_filter("A project's slug")
     window: Literal[tuple(WINDOWS)] | None = None  # type: ignore[valid-type]
 
 
