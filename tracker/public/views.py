@@ -1,6 +1,6 @@
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -170,27 +170,16 @@ def page_updates(
     programme: Programme,
     project: Project | None = None,
     limit: int | None = None,
-    listed: list[Project] | None = None,
+    listed: Sequence[Project] = (),
 ) -> list[ProgressUpdate]:
     """The published updates of a programme's page (or of one of its projects'), the
-    newest `limit`, with their photos flag, each given the page's programme rather than
-    reading it again (twice: its own and its project's, wide rows) with every update;
-    `listed`: the programme's projects when the page read them, given to the updates
-    rather than joined (the join made the database read every project of the site)."""
-    if project is not None:
-        updates = _updates_of("project", None)(project.pk)
-    elif listed is not None:
-        updates = _updates_of("programme", limit)(programme.pk)
-    else:
-        read = (
-            ProgressUpdate.objects.published()
-            .annotate(has_files=has_files("update"))
-            .select_related(None)
-            .select_related("project")
-            .filter(programme=programme)
-        )
-        updates = list(read[:limit] if limit is not None else read)
-    projects = {p.pk: p for p in ([project] if project is not None else listed or [])}
+    newest `limit`, with their photos flag, each given the page's programme and project
+    rather than reading them again with every update; `listed`: the programme's projects
+    the page read, given to its updates rather than joined (the join made the database
+    read every project of the site)."""
+    scope, key = ("project", project.pk) if project is not None else ("programme", programme.pk)
+    updates = _updates_of(scope, limit)(key)
+    projects = {p.pk: p for p in ([project] if project is not None else listed)}
     for update in updates:
         if update.programme_id == programme.pk:
             update.programme = programme
